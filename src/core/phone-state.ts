@@ -1,0 +1,201 @@
+/**
+ * The phone's state: registration and calls, with every legal move in one table each.
+ *
+ * Registration:
+ * ```
+ *                 register()            registered
+ *  unregistered ------------> registering -----------> registered
+ *       ^   ^                   |    |                   |    |
+ *       |   +---- failed -------+    +-- transport lost -+    | ws closed / refresh failed /
+ *       |         (401/403)          v                        | keep-alive unanswered
+ *       +--------- unregister() -- connection-lost <----------+
+ *                                    |      ^
+ *                                    +------+  reconnect attempts (state stays, the agent keeps
+ *                                    |         seeing "lost connection")
+ *                                    +-----> registered (connection restored)
+ * ```
+ *
+ * Calls:
+ * ```
+ *  outbound: dialing -> ringing <-> early-media -> established
+ *  inbound:             ringing ----------------> established
+ *  established <-> held;  established|held -> transferring -> ended | established | held
+ *  any state but ended -> ended (with an end cause)
+ * ```
+ * A move that is not in a table throws `IllegalTransitionError`: the adapter has a bug, and the
+ * snapshot the host sees never lies about a call.
+ */
+import {
+  CallState,
+  RegistrationState,
+  type CallInfo,
+  type EndCause,
+  type ParkedCall,
+  type TransferMode,
+} from './types.js';
+
+export const REGISTRATION_TRANSITIONS: Readonly<Record<RegistrationState, readonly RegistrationState[]>> = {
+  [RegistrationState.Unregistered]: [RegistrationState.Registering],
+  [RegistrationState.Registering]: [
+    RegistrationState.Registered,
+    RegistrationState.Unregistered,
+    RegistrationState.ConnectionLost,
+  ],
+  [RegistrationState.Registered]: [RegistrationState.Unregistered, RegistrationState.ConnectionLost],
+  [RegistrationState.ConnectionLost]: [RegistrationState.Registered, RegistrationState.Unregistered],
+};
+
+export const CALL_TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
+  [CallState.Dialing]: [CallState.Ringing, CallState.EarlyMedia, CallState.Established, CallState.Ended],
+  [CallState.Ringing]: [CallState.EarlyMedia, CallState.Established, CallState.Ended],
+  [CallState.EarlyMedia]: [CallState.Ringing, CallState.Established, CallState.Ended],
+  [CallState.Established]: [CallState.Held, CallState.Transferring, CallState.Ended],
+  [CallState.Held]: [CallState.Established, CallState.Transferring, CallState.Ended],
+  [CallState.Transferring]: [CallState.Established, CallState.Held, CallState.Ended],
+  [CallState.Ended]: [],
+};
+
+export class IllegalTransitionError extends Error {
+  constructor(what: string, from: string, to: string) {
+    super(`illegal ${what} transition ${from} -> ${to}`);
+    this.name = 'IllegalTransitionError';
+  }
+}
+
+export function canMoveRegistration(from: RegistrationState, to: RegistrationState): boolean {
+  return REGISTRATION_TRANSITIONS[from].includes(to);
+}
+
+export function canMoveCall(from: CallState, to: CallState): boolean {
+  return CALL_TRANSITIONS[from].includes(to);
+}
+
+/** Extra facts that travel with a registration change (for the DOM events). */
+export interface RegistrationDetail {
+  server?: string;
+  aor?: string;
+  expires?: number;
+  code?: number;
+  reason?: string;
+}
+
+/** Happenings that are not a state of their own but the host must hear of. */
+export type PhoneNotice =
+  | { type: 'registering'; server: string }
+  | { type: 'registration-failed'; code: number; reason: string }
+  | { type: 'transfer-completed'; call: CallInfo; mode: TransferMode; target: string }
+  | { type: 'transfer-failed'; call: CallInfo; mode: TransferMode; target: string; code: string; reason: string }
+  | { type: 'call-parked'; call: CallInfo; slot: string }
+  | { type: 'parked-changed'; parked: readonly ParkedCall[] };
+
+export type PhoneChange =
+  | { kind: 'registration'; from: RegistrationState; to: RegistrationState; detail: RegistrationDetail }
+  | { kind: 'call'; call: CallInfo; from: CallState | undefined; calls: readonly CallInfo[] }
+  | { kind: 'notice'; notice: PhoneNotice };
+
+export type PhoneListener = (change: PhoneChange) => void;
+
+/** Fields a call may change without changing its state. */
+export type CallPatch = Partial<Pick<CallInfo, 'muted' | 'held' | 'remote' | 'transferredBy' | 'answeredAt'>>;
+
+export class PhoneState {
+  #registration: RegistrationState = RegistrationState.Unregistered;
+  #calls = new Map<string, CallInfo>();
+  #parked: ParkedCall[] = [];
+  #listeners = new Set<PhoneListener>();
+  readonly #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  get registration(): RegistrationState {
+    return this.#registration;
+  }
+
+  /** Live calls, oldest first (ended calls leave the list once their end was announced). */
+  get calls(): readonly CallInfo[] {
+    return [...this.#calls.values()];
+  }
+
+  get parked(): readonly ParkedCall[] {
+    return this.#parked;
+  }
+
+  getCall(id: string): CallInfo | undefined {
+    return this.#calls.get(id);
+  }
+
+  subscribe(listener: PhoneListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Moves registration; a move to the same state is a no-op. Throws on an illegal move. */
+  setRegistration(to: RegistrationState, detail: RegistrationDetail = {}): void {
+    const from = this.#registration;
+    if (from === to) return;
+    if (!canMoveRegistration(from, to)) throw new IllegalTransitionError('registration', from, to);
+    this.#registration = to;
+    this.#emit({ kind: 'registration', from, to, detail });
+  }
+
+  addCall(call: Omit<CallInfo, 'startedAt' | 'muted' | 'held'> & Partial<Pick<CallInfo, 'startedAt'>>): CallInfo {
+    if (this.#calls.has(call.id)) throw new Error(`call ${call.id} exists`);
+    if (call.state !== CallState.Dialing && call.state !== CallState.Ringing) {
+      throw new IllegalTransitionError('call', 'none', call.state);
+    }
+    const info: CallInfo = Object.freeze({ muted: false, held: false, startedAt: this.#now(), ...call });
+    this.#calls.set(info.id, info);
+    this.#emit({ kind: 'call', call: info, from: undefined, calls: this.calls });
+    return info;
+  }
+
+  /** Moves a call to another state (same state: only the patch applies). */
+  moveCall(id: string, to: CallState, patch: CallPatch & { endCause?: EndCause } = {}): CallInfo {
+    const current = this.#require(id);
+    const from = current.state;
+    if (from !== to && !canMoveCall(from, to)) throw new IllegalTransitionError('call', from, to);
+    const now = this.#now();
+    const next: CallInfo = Object.freeze({
+      ...current,
+      ...patch,
+      state: to,
+      held: to === CallState.Held ? true : to === CallState.Established ? false : (patch.held ?? current.held),
+      ...(to === CallState.Established && current.answeredAt === undefined ? { answeredAt: now } : {}),
+      ...(to === CallState.Ended ? { endedAt: now, endCause: patch.endCause ?? current.endCause ?? 'failed' } : {}),
+    });
+    if (to === CallState.Ended) this.#calls.delete(id);
+    else this.#calls.set(id, next);
+    this.#emit({ kind: 'call', call: next, from, calls: this.calls });
+    return next;
+  }
+
+  /** Changes fields of a call without a state change (mute, remote identity...). */
+  patchCall(id: string, patch: CallPatch): CallInfo {
+    const current = this.#require(id);
+    const next: CallInfo = Object.freeze({ ...current, ...patch });
+    this.#calls.set(id, next);
+    this.#emit({ kind: 'call', call: next, from: current.state, calls: this.calls });
+    return next;
+  }
+
+  setParked(parked: readonly ParkedCall[]): void {
+    this.#parked = [...parked];
+    this.notify({ type: 'parked-changed', parked: this.#parked });
+  }
+
+  notify(notice: PhoneNotice): void {
+    this.#emit({ kind: 'notice', notice });
+  }
+
+  #require(id: string): CallInfo {
+    const call = this.#calls.get(id);
+    if (!call) throw new Error(`no call ${id}`);
+    return call;
+  }
+
+  #emit(change: PhoneChange): void {
+    for (const listener of [...this.#listeners]) listener(change);
+  }
+}

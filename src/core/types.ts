@@ -1,0 +1,83 @@
+// Public data shapes (see README / API contract). Plain, serializable, no SIP.js objects.
+
+export const RegistrationState = {
+  Unregistered: 'unregistered',
+  Registering: 'registering',
+  Registered: 'registered',
+  ConnectionLost: 'connection-lost',
+} as const;
+export type RegistrationState = (typeof RegistrationState)[keyof typeof RegistrationState];
+
+export const CallState = {
+  Dialing: 'dialing',
+  Ringing: 'ringing',
+  EarlyMedia: 'early-media',
+  Established: 'established',
+  Held: 'held',
+  Transferring: 'transferring',
+  Ended: 'ended',
+} as const;
+export type CallState = (typeof CallState)[keyof typeof CallState];
+
+export type CallDirection = 'inbound' | 'outbound';
+
+export type EndCause =
+  | 'hangup'
+  | 'remote-hangup'
+  | 'declined'
+  | 'busy'
+  | 'no-answer'
+  | 'not-found'
+  | 'transferred'
+  | 'parked'
+  | 'replaced'
+  | 'failed'
+  | 'connection-lost';
+
+export type RemoteKind = 'internal' | 'linked' | 'external';
+
+export interface RemoteParty {
+  /** As shown everywhere: a linked server's caller is prefix + extension, e.g. `113999`. */
+  number: string;
+  displayName?: string;
+  kind: RemoteKind;
+  /** The linked server's prefix (kind 'linked'). */
+  prefix?: string;
+  /** The linked server's label (kind 'linked'). */
+  server?: string;
+}
+
+export interface CallInfo {
+  id: string;
+  direction: CallDirection;
+  state: CallState;
+  remote: RemoteParty;
+  muted: boolean;
+  held: boolean;
+  startedAt: number;
+  answeredAt?: number;
+  endedAt?: number;
+  endCause?: EndCause;
+  /** Set on a call that reached us through a transfer, when known. */
+  transferredBy?: string;
+}
+
+export interface ParkedCall {
+  slot: string;
+  remote: RemoteParty;
+  parkedAt: number;
+}
+
+export type TransferMode = 'blind' | 'attended';
+
+/** An RTCIceServer without depending on DOM types in the core. */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface LinkedServer {
+  prefix: string;
+  label: string;
+}
