@@ -25,6 +25,8 @@ export interface EngineConfig {
   keepAlive?: number;
   /** Only keep ICE candidates for these addresses (tests: ['127.0.0.1']). Empty = keep all. */
   candidateFilter?: string[];
+  /** How an incoming caller is shown (the dial plan's `classifyIncoming`); default: an internal number. */
+  classify?: (user: string, displayName?: string) => RemoteParty;
 }
 
 export interface DialTarget {
