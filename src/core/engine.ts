@@ -27,6 +27,10 @@ export interface EngineConfig {
   candidateFilter?: string[];
   /** How an incoming caller is shown (the dial plan's `classifyIncoming`); default: an internal number. */
   classify?: (user: string, displayName?: string) => RemoteParty;
+  /** Microphone `deviceId` chosen in the audio settings ('' or absent: the default device). */
+  microphone?: string;
+  /** Speaker `deviceId` for call audio (`setSinkId`; '' or absent: the default output). */
+  speaker?: string;
 }
 
 export interface DialTarget {
@@ -53,6 +57,8 @@ export interface PhoneEngine {
   completeTransfer(heldCallId: string, consultCallId: string): Promise<void>;
   cancelTransfer(heldCallId: string, consultCallId: string): Promise<void>;
   park(callId: string, slots: readonly string[]): Promise<ParkedCall>;
+  /** Retries call audio playback after a user gesture unlocked sound (optional). */
+  resumeAudio?(): Promise<void>;
   /** Stops everything: calls, registration, transport, timers, media. Idempotent. */
   dispose(): Promise<void>;
 }
