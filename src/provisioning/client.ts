@@ -7,7 +7,7 @@
  * - bad arguments, checked before anything is sent -> `INVALID_NUMBER` / `INVALID_CONFIG` naming them.
  */
 import { SoftPhoneError } from '../errors.js';
-import { parseExtensionList, type ExtensionEntry } from '../core/extension-list.js';
+import { orderExtensions, parseExtensionList, type ExtensionEntry } from '../core/extension-list.js';
 import { checkForwarding, type ForwardingSettings } from './forwarding.js';
 
 export type { ExtensionEntry, ExtensionKind } from '../core/extension-list.js';
@@ -63,6 +63,7 @@ export interface ProvisioningClientOptions {
 export interface ProvisioningClient {
   readonly baseUrl: string;
   readonly agent: string;
+  /** Checked and in login order (personal, virtual as `mobile <number>`, the others). */
   listExtensions(): Promise<ExtensionEntry[]>;
   /** Without an extension: automatic mode (the server picks a free account). */
   startSession(extension?: string): Promise<ProvisioningSession>;
@@ -153,7 +154,14 @@ export function createProvisioningClient(options: ProvisioningClientOptions): Pr
     throw new SoftPhoneError('INVALID_CONFIG', `provisioning-url ${show(options.baseUrl)} is not a URL`);
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-    throw new SoftPhoneError('INVALID_CONFIG', `provisioning-url ${show(options.baseUrl)} must be http or https`);
+    throw new SoftPhoneError('INVALID_CONFIG', `provisioning-url ${show(safeUrl(base))} must be http or https`);
+  }
+  if (base.username !== '' || base.password !== '') {
+    // fetch refuses such URLs, and the credentials must not end up in a message.
+    throw new SoftPhoneError(
+      'INVALID_CONFIG',
+      `provisioning-url ${show(safeUrl(base))} must not contain a user name or password; pass credentials in headers`,
+    );
   }
   if (typeof agent !== 'string' || agent.trim() === '') {
     throw new SoftPhoneError('INVALID_CONFIG', `agent ${show(agent)} must be a non-empty id`);
@@ -249,7 +257,7 @@ export function createProvisioningClient(options: ProvisioningClientOptions): Pr
     async listExtensions() {
       const path = `${agentPath}/extensions`;
       const data = await request('GET', path);
-      return parseExtensionList(data);
+      return orderExtensions(parseExtensionList(data));
     },
 
     async startSession(extension?: string) {
