@@ -117,8 +117,9 @@ describe('provisioning client: the happy path', () => {
       http.put(`${BASE}/agents/dana/status`, async ({ request }) => HttpResponse.json(await request.json())),
       http.get(`${BASE}/extensions/101/forwarding`, () => HttpResponse.json({ busy: '102' })),
       http.put(`${BASE}/extensions/101/forwarding`, async ({ request }) => {
-        putForwarding = await request.json();
-        return HttpResponse.json(putForwarding);
+        const body = (await request.json()) as Record<string, unknown>;
+        putForwarding = body;
+        return HttpResponse.json(body);
       }),
     );
     const c = client();
