@@ -1,0 +1,700 @@
+/**
+ * Start and stop the local telephony lab from code: two real Kamailio instances (lab/kamailio.cfg)
+ * authenticating against a per-run SQLite accounts database (lab/accounts-db.ts).
+ *
+ * Used by `npm start` (lab/start.ts), the end-to-end tests and the benchmark:
+ *
+ *   const lab = await startLab();                 // free ports, run dir under .lab/
+ *   lab.servers.server1.wsUrl                     // ws://127.0.0.1:<port>
+ *   lab.accounts.server1[0]                       // { extension: '3999', password, domain, displayName }
+ *   await lab.servers.server1.registrations();    // ['sip:3999@server1.test']
+ *   lab.servers.server2.pause(); ... resume();    // silent death (SIGSTOP) and back
+ *   await lab.stop();
+ *
+ * Each Kamailio runs in the foreground (-DD -E) in its own process group, logging to a file in the run
+ * dir, and is stopped by PID (the whole group: Kamailio forks worker processes, and a SIGSTOP or
+ * SIGKILL of the main process alone would leave the workers answering). Readiness is checked, not
+ * waited for: a server is ready when its WebSocket handshake succeeds and an OPTIONS over it and over
+ * UDP are answered 200.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createAccountsDb, upsertAccount } from './accounts-db.js';
+import { SipWsClient } from './sip-ws-client.js';
+
+export type ServerName = 'server1' | 'server2';
+
+export interface LabAccount {
+  extension: string;
+  password: string;
+  displayName?: string;
+  domain: string;
+}
+
+export interface LabServer {
+  readonly name: ServerName;
+  readonly domain: string;
+  readonly prefix: string;
+  /** ws://127.0.0.1:<wsPort> */
+  readonly wsUrl: string;
+  readonly wsPort: number;
+  readonly sipPort: number;
+  /** PID of the main Kamailio process; undefined while stopped. */
+  readonly pid: number | undefined;
+  readonly logFile: string;
+  /** (Re)starts on the SAME ports; resolves when ready. No-op while running. */
+  start(): Promise<void>;
+  /** SIGTERM by PID, waits for exit (SIGKILL after a grace period). */
+  stop(): Promise<void>;
+  /** SIGKILL by PID (hard death), waits for exit. */
+  kill(): Promise<void>;
+  /** SIGSTOP (silent death: connections stay open, nothing answers). */
+  pause(): void;
+  /** SIGCONT. */
+  resume(): void;
+  /**
+   * AORs currently registered, e.g. ['sip:3999@server1.test'], sorted, one entry per live contact
+   * binding: an AOR registered from two places (or a stale second binding) appears twice.
+   */
+  registrations(): Promise<string[]>;
+  /** The live contact bindings with details (lab extension to the contract). */
+  bindings(): Promise<LabBinding[]>;
+  /** Calls a Kamailio RPC command (JSON-RPC over HTTP at /RPC on the WebSocket port), e.g. 'ul.dump'. */
+  rpc(method: string, params?: unknown[]): Promise<unknown>;
+}
+
+export interface LabBinding {
+  /** sip:<user>@<domain> */
+  aor: string;
+  /** The registered Contact URI. */
+  contact: string;
+  /** Seconds left. */
+  expires: number;
+  /** Source address the REGISTER came from (sip:127.0.0.1:<port>;transport=ws). */
+  received?: string;
+  userAgent?: string;
+  callId?: string;
+}
+
+export interface Lab {
+  readonly servers: Record<ServerName, LabServer>;
+  readonly accounts: Record<ServerName, LabAccount[]>;
+  /** The SQLite accounts database Kamailio authenticates against. */
+  readonly dbFile: string;
+  /** Run dir with the logs, pid files and the accounts database. */
+  readonly dir: string;
+  /**
+   * Stops everything this lab started; safe to call twice. The run dir is removed unless logs are
+   * kept: `keepLogs` (here or in the options), SOFT_PHONE_LAB_KEEP_LOGS=1, a run dir given by the
+   * caller, or a server that died on its own. A kept run dir's path is printed.
+   */
+  stop(options?: { keepLogs?: boolean }): Promise<void>;
+}
+
+export interface LabOptions {
+  /** Which servers to start (default both). Ports and accounts exist for both either way. */
+  servers?: ServerName[];
+  /** 8088/5080 (server1) and 8090/5082 (server2) instead of free ports. */
+  fixedPorts?: boolean;
+  /** Run dir (kept after stop). Default: a new dir under .lab/ (removed after stop unless logs are kept). */
+  dir?: string;
+  /** Keep the run dir after stop (and print its path). */
+  keepLogs?: boolean;
+}
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const LAB_CONFIG = path.join(REPO_ROOT, 'lab', 'kamailio.cfg');
+export const LAB_RUNS_DIR = path.join(REPO_ROOT, '.lab');
+
+export const SERVER_NAMES: readonly ServerName[] = ['server1', 'server2'];
+
+/** Identity of each lab server: domain, dialing prefix, fixed ports (npm start). */
+export const LAB_SERVERS: Record<ServerName, { domain: string; prefix: string; wsPort: number; sipPort: number }> = {
+  server1: { domain: 'server1.test', prefix: '11', wsPort: 8088, sipPort: 5080 },
+  server2: { domain: 'server2.test', prefix: '12', wsPort: 8090, sipPort: 5082 },
+};
+
+/** The seeded lab accounts. Lab passwords are fixed and documented: `lab-<extension>-secret`. */
+export const LAB_ACCOUNTS: Record<ServerName, LabAccount[]> = {
+  server1: [
+    { extension: '3999', displayName: 'Alice' },
+    { extension: '4000', displayName: 'Carol' },
+    { extension: '4001', displayName: 'Dave' },
+    { extension: '4002' },
+    { extension: '4003' },
+  ].map((a) => ({ ...a, domain: LAB_SERVERS.server1.domain, password: labPassword(a.extension) })),
+  server2: [
+    { extension: '2099', displayName: 'Bob' },
+    { extension: '2100', displayName: 'Erin' },
+    { extension: '2101' },
+  ].map((a) => ({ ...a, domain: LAB_SERVERS.server2.domain, password: labPassword(a.extension) })),
+};
+
+export function labPassword(extension: string): string {
+  return `lab-${extension}-secret`;
+}
+
+const KAMAILIO = process.env.KAMAILIO_BIN ?? 'kamailio';
+const READY_TIMEOUT_MS = 20_000;
+const STOP_GRACE_MS = 5_000;
+
+// ---------------------------------------------------------------------------------------------
+// process bookkeeping: stop our Kamailios whatever way this process ends
+
+const liveLabs = new Set<LabImpl>();
+let handlersInstalled = false;
+
+function onExit(): void {
+  // synchronous only: kill whatever is still running, hard
+  for (const lab of liveLabs) lab.killAllSync();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  const labs = [...liveLabs];
+  void Promise.allSettled(labs.map((l) => l.stop())).then(() => {
+    removeHandlers();
+    // no one else handles this signal: die of it, as the default behaviour would
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  });
+}
+
+function installHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on('exit', onExit);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+}
+
+function removeHandlers(): void {
+  if (!handlersInstalled) return;
+  handlersInstalled = false;
+  process.off('exit', onExit);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  process.off('SIGHUP', onSignal);
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Kamailios left behind by an earlier run that died without cleaning up (e.g. SIGKILLed test
+ * runner): found by the pid files under .lab/, checked to be a kamailio running our config, killed.
+ */
+function killStaleRuns(): void {
+  let runs: string[];
+  try {
+    runs = fs.readdirSync(LAB_RUNS_DIR);
+  } catch {
+    return;
+  }
+  for (const run of runs) {
+    // a run whose owner (the process that started it) is alive is not stale: leave it alone
+    try {
+      const owner = Number(fs.readFileSync(path.join(LAB_RUNS_DIR, run, 'owner.pid'), 'utf8').trim());
+      if (owner === process.pid || isAlive(owner)) continue;
+    } catch {
+      continue; // no owner file: not ours to judge
+    }
+    for (const name of SERVER_NAMES) {
+      const pidFile = path.join(LAB_RUNS_DIR, run, `${name}.pid`);
+      let pid: number;
+      try {
+        pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+      } catch {
+        continue;
+      }
+      if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
+      let cmdline: string;
+      try {
+        cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        continue;
+      }
+      if (!cmdline.includes('kamailio') || !cmdline.includes(LAB_CONFIG) || !cmdline.includes(pidFile)) continue;
+      process.stderr.write(`[lab] killing stale kamailio ${pid} from ${path.join(LAB_RUNS_DIR, run)}\n`);
+      signalGroup(pid, 'SIGKILL');
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ports
+
+async function canBindTcp(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+async function canBindUdp(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket('udp4');
+    sock.once('error', () => {
+      sock.close();
+      resolve(false);
+    });
+    sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(true)));
+  });
+}
+
+async function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen({ port: 0, host: '127.0.0.1' }, () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A port free on 127.0.0.1 for TCP (and UDP too when `udp`), not in `taken`. */
+async function freePort(taken: Set<number>, udp: boolean): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = await freeTcpPort();
+    if (taken.has(port)) continue;
+    if (udp && !(await canBindUdp(port))) continue;
+    taken.add(port);
+    return port;
+  }
+  throw new Error('no free port found on 127.0.0.1');
+}
+
+export { canBindTcp as isTcpPortFree };
+
+// ---------------------------------------------------------------------------------------------
+// readiness probes
+
+/** OPTIONS over UDP to the SIP port; resolves with the status code. */
+export function udpOptions(port: number, domain: string, timeoutMs = 1000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket('udp4');
+    const branch = `z9hG4bK${crypto.randomBytes(6).toString('hex')}`;
+    const timer = setTimeout(() => {
+      sock.close();
+      reject(new Error(`no answer to OPTIONS on udp ${port}`));
+    }, timeoutMs);
+    sock.on('message', (msg) => {
+      const text = msg.toString();
+      if (!text.includes(branch)) return;
+      const status = Number(/^SIP\/2\.0 (\d{3})/.exec(text)?.[1]);
+      if (status < 200) return;
+      clearTimeout(timer);
+      sock.close();
+      resolve(status);
+    });
+    sock.once('error', (err) => {
+      clearTimeout(timer);
+      sock.close();
+      reject(err);
+    });
+    sock.bind(0, '127.0.0.1', () => {
+      const { port: local } = sock.address();
+      const text = [
+        `OPTIONS sip:${domain} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=${branch};rport`,
+        'Max-Forwards: 70',
+        `To: <sip:${domain}>`,
+        `From: <sip:lab-probe@${domain}>;tag=${branch.slice(7, 15)}`,
+        `Call-ID: ${branch}`,
+        'CSeq: 1 OPTIONS',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      sock.send(text, port, '127.0.0.1');
+    });
+  });
+}
+
+/** WebSocket handshake + OPTIONS over it; resolves with the status code. */
+export async function wsOptions(wsUrl: string, domain: string, timeoutMs = 1000): Promise<number> {
+  const client = await SipWsClient.connect({ wsUrl, domain, user: 'lab-probe', timeoutMs });
+  try {
+    return (await client.options()).status;
+  } finally {
+    await client.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// one Kamailio
+
+class KamailioServer implements LabServer {
+  readonly name: ServerName;
+  readonly domain: string;
+  readonly prefix: string;
+  readonly wsPort: number;
+  readonly sipPort: number;
+  readonly peerSipPort: number;
+  readonly logFile: string;
+  readonly pidFile: string;
+  readonly runDir: string;
+  /** Set when the process exited without being asked to. */
+  diedOnItsOwn = false;
+
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private expectingExit = false;
+  private starting: Promise<void> | undefined;
+
+  constructor(
+    name: ServerName,
+    ports: { wsPort: number; sipPort: number; peerSipPort: number },
+    labDir: string,
+    private readonly dbFile: string,
+  ) {
+    this.name = name;
+    this.domain = LAB_SERVERS[name].domain;
+    this.prefix = LAB_SERVERS[name].prefix;
+    this.wsPort = ports.wsPort;
+    this.sipPort = ports.sipPort;
+    this.peerSipPort = ports.peerSipPort;
+    this.logFile = path.join(labDir, `${name}.log`);
+    this.pidFile = path.join(labDir, `${name}.pid`);
+    this.runDir = path.join(labDir, name);
+  }
+
+  get wsUrl(): string {
+    return `ws://127.0.0.1:${this.wsPort}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined;
+  }
+
+  get running(): boolean {
+    return this.pid !== undefined;
+  }
+
+  /** The kamailio command line (without the binary). */
+  args(): string[] {
+    const args = [
+      '-f', LAB_CONFIG,
+      '-DD', '-E',
+      '-m', '64', '-M', '8',
+      '-P', this.pidFile,
+      '-Y', this.runDir,
+      '-A', `SIP_PORT=${this.sipPort}`,
+      '-A', `WS_PORT=${this.wsPort}`,
+      '-A', `PEER_SIP_PORT=${this.peerSipPort}`,
+      '-A', `DBURL="sqlite://${this.dbFile}"`,
+    ];
+    if (this.name === 'server2') args.push('-A', 'SERVER2');
+    return args;
+  }
+
+  start(): Promise<void> {
+    if (this.starting) return this.starting;
+    if (this.running) return Promise.resolve();
+    this.starting = this.doStart().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    fs.mkdirSync(this.runDir, { recursive: true });
+    fs.appendFileSync(this.logFile, `\n===== [lab] ${new Date().toISOString()} starting ${this.name}: ${KAMAILIO} ${this.args().join(' ')}\n`);
+    const logFd = fs.openSync(this.logFile, 'a');
+    let child: ChildProcess;
+    try {
+      // detached: own process group, so signals reach the worker processes too
+      child = spawn(KAMAILIO, this.args(), { stdio: ['ignore', logFd, logFd], detached: true });
+    } finally {
+      fs.closeSync(logFd);
+    }
+    this.child = child;
+    this.expectingExit = false;
+    this.diedOnItsOwn = false;
+    let spawnError: Error | undefined;
+    this.exited = new Promise<void>((resolve) => {
+      child.once('error', (err) => {
+        spawnError = err;
+        resolve();
+      });
+      child.once('exit', (code, signal) => {
+        if (!this.expectingExit) {
+          this.diedOnItsOwn = true;
+          process.stderr.write(`[lab] ${this.name} (pid ${child.pid}) exited on its own (code ${code}, signal ${signal}); log: ${this.logFile}\n`);
+        }
+        // reap workers that may outlive the main process
+        if (child.pid) signalGroup(child.pid, 'SIGKILL');
+        resolve();
+      });
+    });
+    let exited = false;
+    void this.exited.then(() => {
+      exited = true;
+    });
+
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    let lastError = 'not tried';
+    while (Date.now() < deadline) {
+      if (exited || spawnError) {
+        this.expectingExit = true;
+        throw new Error(
+          `${this.name}: kamailio did not start (${spawnError?.message ?? `exit code ${child.exitCode}`}).\n` +
+            `Last log lines (${this.logFile}):\n${tail(this.logFile, 25)}`,
+        );
+      }
+      try {
+        const wsStatus = await wsOptions(this.wsUrl, this.domain, 1000);
+        const udpStatus = await udpOptions(this.sipPort, this.domain, 1000);
+        if (wsStatus === 200 && udpStatus === 200) return;
+        lastError = `OPTIONS answered ${wsStatus} (ws) / ${udpStatus} (udp)`;
+      } catch (err) {
+        lastError = (err as Error).message;
+      }
+      // poll again soon (the process is still coming up)
+      await Promise.race([new Promise((r) => setTimeout(r, 50)), this.exited]);
+    }
+    await this.kill();
+    throw new Error(`${this.name}: not ready after ${READY_TIMEOUT_MS} ms (${lastError}); log: ${this.logFile}\n${tail(this.logFile, 25)}`);
+  }
+
+  async stop(): Promise<void> {
+    const pid = this.pid;
+    if (pid === undefined) return;
+    this.expectingExit = true;
+    signalGroup(pid, 'SIGTERM');
+    signalGroup(pid, 'SIGCONT'); // a paused server must wake up to die
+    const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), STOP_GRACE_MS);
+    await this.exited;
+    clearTimeout(timer);
+    signalGroup(pid, 'SIGKILL');
+  }
+
+  async kill(): Promise<void> {
+    const pid = this.pid;
+    if (pid === undefined) return;
+    this.expectingExit = true;
+    signalGroup(pid, 'SIGKILL');
+    await this.exited;
+  }
+
+  pause(): void {
+    const pid = this.pid;
+    if (pid === undefined) throw new Error(`${this.name} is not running`);
+    signalGroup(pid, 'SIGSTOP');
+  }
+
+  resume(): void {
+    const pid = this.pid;
+    if (pid === undefined) throw new Error(`${this.name} is not running`);
+    signalGroup(pid, 'SIGCONT');
+  }
+
+  killSync(): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    this.expectingExit = true;
+    signalGroup(pid, 'SIGKILL');
+  }
+
+  /** Calls a Kamailio RPC command over JSON-RPC (HTTP POST /RPC on the WebSocket port). */
+  async rpc(method: string, params: unknown[] = []): Promise<unknown> {
+    const res = await fetch(`http://127.0.0.1:${this.wsPort}/RPC`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 }),
+      signal: AbortSignal.timeout(3000),
+    });
+    const json = (await res.json()) as { result?: unknown; error?: { code: number; message: string } };
+    if (json.error) {
+      // usrloc answers "AOR not found"-style errors for empty tables: let callers decide
+      throw Object.assign(new Error(`${this.name} RPC ${method}: ${json.error.message}`), { code: json.error.code });
+    }
+    return json.result;
+  }
+
+  async bindings(): Promise<LabBinding[]> {
+    const result = (await this.rpc('ul.dump')) as UlDump;
+    const out: LabBinding[] = [];
+    for (const d of result?.Domains ?? []) {
+      for (const entry of d.Domain?.AoRs ?? []) {
+        const info = entry.Info;
+        if (!info?.AoR) continue;
+        for (const c of info.Contacts ?? []) {
+          const ct = c.Contact;
+          if (!ct) continue;
+          const expires = typeof ct.Expires === 'number' ? ct.Expires : ct.Expires === 'permanent' ? Infinity : 0;
+          if (expires <= 0) continue; // expired or deleted, waiting for the usrloc timer
+          out.push({
+            aor: `sip:${info.AoR}`,
+            contact: ct.Address ?? '',
+            expires,
+            received: ct.Received && ct.Received !== '[not set]' ? ct.Received : undefined,
+            userAgent: ct['User-Agent'],
+            callId: ct['Call-ID'],
+          });
+        }
+      }
+    }
+    return out.sort((a, b) => a.aor.localeCompare(b.aor));
+  }
+
+  async registrations(): Promise<string[]> {
+    return (await this.bindings()).map((b) => b.aor);
+  }
+}
+
+interface UlContact {
+  Address?: string;
+  Expires?: number | string;
+  Received?: string;
+  'User-Agent'?: string;
+  'Call-ID'?: string;
+}
+
+interface UlDump {
+  Domains?: Array<{
+    Domain?: {
+      AoRs?: Array<{ Info?: { AoR?: string; Contacts?: Array<{ Contact?: UlContact }> } }>;
+    };
+  }>;
+}
+
+function tail(file: string, lines: number): string {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the lab
+
+class LabImpl implements Lab {
+  readonly servers: Record<ServerName, KamailioServer>;
+  readonly accounts: Record<ServerName, LabAccount[]>;
+  readonly dbFile: string;
+  readonly dir: string;
+  private stopped: Promise<void> | undefined;
+
+  constructor(
+    dir: string,
+    ports: Record<ServerName, { wsPort: number; sipPort: number }>,
+    private readonly ownsDir: boolean,
+    private readonly keepLogs: boolean,
+  ) {
+    this.dir = dir;
+    this.dbFile = path.join(dir, 'accounts.sqlite');
+    this.accounts = {
+      server1: LAB_ACCOUNTS.server1.map((a) => ({ ...a })),
+      server2: LAB_ACCOUNTS.server2.map((a) => ({ ...a })),
+    };
+    this.servers = {
+      server1: new KamailioServer('server1', { ...ports.server1, peerSipPort: ports.server2.sipPort }, dir, this.dbFile),
+      server2: new KamailioServer('server2', { ...ports.server2, peerSipPort: ports.server1.sipPort }, dir, this.dbFile),
+    };
+  }
+
+  seedAccounts(): void {
+    const db = createAccountsDb(this.dbFile);
+    try {
+      for (const name of SERVER_NAMES) {
+        for (const a of this.accounts[name]) upsertAccount(db, { username: a.extension, domain: a.domain, password: a.password });
+      }
+    } finally {
+      db.close();
+    }
+  }
+
+  killAllSync(): void {
+    for (const s of Object.values(this.servers)) s.killSync();
+  }
+
+  stop(options: { keepLogs?: boolean } = {}): Promise<void> {
+    this.stopped ??= (async () => {
+      await Promise.allSettled(Object.values(this.servers).map((s) => s.stop()));
+      liveLabs.delete(this);
+      if (liveLabs.size === 0) removeHandlers();
+      const died = Object.values(this.servers).some((s) => s.diedOnItsOwn);
+      const keep =
+        options.keepLogs === true || this.keepLogs || !this.ownsDir || died || process.env.SOFT_PHONE_LAB_KEEP_LOGS === '1';
+      if (keep) {
+        process.stderr.write(`[lab] logs kept in ${this.dir}\n`);
+      } else {
+        fs.rmSync(this.dir, { recursive: true, force: true });
+      }
+    })();
+    return this.stopped;
+  }
+}
+
+/** Starts the lab (both servers by default) and resolves when every started server is ready. */
+export async function startLab(options: LabOptions = {}): Promise<Lab> {
+  const which = options.servers ?? [...SERVER_NAMES];
+  killStaleRuns();
+  const attempts = options.fixedPorts ? 1 : 3;
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const ownsDir = options.dir === undefined;
+    const dir = options.dir
+      ? path.resolve(options.dir)
+      : path.join(LAB_RUNS_DIR, `${new Date().toISOString().replace(/[:.]/g, '-')}-${crypto.randomBytes(3).toString('hex')}`);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'owner.pid'), `${process.pid}\n`);
+    let ports: Record<ServerName, { wsPort: number; sipPort: number }>;
+    if (options.fixedPorts) {
+      ports = {
+        server1: { wsPort: LAB_SERVERS.server1.wsPort, sipPort: LAB_SERVERS.server1.sipPort },
+        server2: { wsPort: LAB_SERVERS.server2.wsPort, sipPort: LAB_SERVERS.server2.sipPort },
+      };
+      for (const name of which) {
+        const p = ports[name];
+        if (!(await canBindTcp(p.wsPort)) || !(await canBindTcp(p.sipPort)) || !(await canBindUdp(p.sipPort))) {
+          throw new Error(`${name}: port ${p.wsPort} or ${p.sipPort} is in use (another lab running? try without fixed ports)`);
+        }
+      }
+    } else {
+      const taken = new Set<number>();
+      ports = {
+        server1: { wsPort: await freePort(taken, false), sipPort: await freePort(taken, true) },
+        server2: { wsPort: await freePort(taken, false), sipPort: await freePort(taken, true) },
+      };
+    }
+    const lab = new LabImpl(dir, ports, ownsDir, options.keepLogs === true);
+    lab.seedAccounts();
+    liveLabs.add(lab);
+    installHandlers();
+    try {
+      await Promise.all(which.map((name) => lab.servers[name].start()));
+      return lab;
+    } catch (err) {
+      lastError = err;
+      await lab.stop({ keepLogs: attempt === attempts });
+      // a free port taken by someone else between our check and Kamailio's bind: try other ports
+      if (!/Address already in use|bind/i.test(String((err as Error).message))) break;
+    }
+  }
+  throw lastError;
+}
