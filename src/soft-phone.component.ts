@@ -1,0 +1,927 @@
+import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import { canChooseOutput, listAudioDevices, loadAudioPrefs, saveAudioPrefs, type AudioDevices, type AudioPrefs } from './audio/devices.js';
+import { TonePlayer, type ToneKind } from './audio/tones.js';
+import { addRecord, historyStorageKey, parseHistory, recordFromCall, serializeHistory } from './core/call-history.js';
+import { assertCallOperation, assertTransferPair, parseCallPolicy, type CallPolicy } from './core/call-policy.js';
+import { createDialPlan, parseLinkedServers, parseParkSlots, parsePrefix, type DialPlan } from './core/dial-plan.js';
+import type { EngineConfig, EngineFactory, PhoneEngine } from './core/engine.js';
+import { parseDtmf, requireCall } from './core/guards.js';
+import { PhoneState, type PhoneChange, type PhoneNotice } from './core/phone-state.js';
+import {
+  CallState,
+  RegistrationState,
+  type CallInfo,
+  type IceServer,
+  type LinkedServer,
+  type ParkedCall,
+  type TransferMode,
+} from './core/types.js';
+import { SoftPhoneError, toSoftPhoneError, type ErrorCode } from './errors.js';
+import { emit } from './events.js';
+import { isRtl, matchLanguage, translator, type Language, type Translate } from './i18n/index.js';
+import { logger } from './logger.js';
+import { styles } from './soft-phone.styles.js';
+import { renderCallList, renderCurrentCall, renderIncoming, type CallAction, type CallHandlers } from './ui/calls.js';
+import { renderDialpad, type DialpadHandlers } from './ui/dialpad.js';
+import { renderHeader } from './ui/header.js';
+import { icons } from './ui/icons.js';
+import { renderSettings } from './ui/settings.js';
+
+/** The text of `softphone-connection-lost` (the UI shows it in the element's language). */
+export const CONNECTION_LOST_MESSAGE = 'SIP phone has lost connection with the system';
+
+/**
+ * `auto-register` is true unless the attribute says otherwise: absent means the default (true), and
+ * `"false"`, `"off"`, `"no"` and `"0"` (any case) turn it off. Any other value, including the empty
+ * value of a bare `auto-register`, means true. (A plain HTML boolean attribute could never switch a
+ * default-true option off.)
+ */
+export const autoRegisterConverter = {
+  fromAttribute(value: string | null): boolean {
+    return value === null || !/^(false|off|no|0)$/i.test(value.trim());
+  },
+  toAttribute(value: boolean): string {
+    return value ? 'true' : 'false';
+  },
+};
+
+/** Internal engine settings the public API does not cover (tests and the lab). */
+export type EngineOptions = Partial<Pick<EngineConfig, 'keepAlive' | 'candidateFilter'>>;
+
+const CONNECTED: readonly string[] = [CallState.Established, CallState.Held, CallState.Transferring];
+const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.state === CallState.Ringing;
+
+/**
+ * `<soft-phone>`: a WebRTC softphone for contact-center CRMs. It registers as `<extension>@<domain>`
+ * on the SIP server(s) in `server`, keeps the registration alive, and places and receives calls.
+ *
+ * The password is a write-only property: it is never an attribute, never reflected, never in an
+ * event, a log line, an error message or the DOM. A `password` attribute is removed and ignored
+ * with a console warning.
+ *
+ * Methods without a call id act on the current call (the connected one, else one still connecting,
+ * else a held one, else the incoming call that has rung longest). Every method returns a promise that
+ * rejects with a `SoftPhoneError { code, message }`. `call()` fires the cancelable
+ * `softphone-before-dial` first; cancelling it rejects the call with `NOT_ALLOWED`.
+ *
+ * @summary Browser-embeddable WebRTC softphone.
+ *
+ * @fires {CustomEvent<{ server: string }>} softphone-registering - A registration attempt starts (also each reconnect attempt).
+ * @fires {CustomEvent<{ aor: string; server: string; expires: number }>} softphone-registered - Registered; `expires` is what the server granted.
+ * @fires {CustomEvent<{ reason: string }>} softphone-unregistered - No longer registered.
+ * @fires {CustomEvent<{ code: number; reason: string }>} softphone-registration-failed - The server refused the registration (e.g. 401/403 for a wrong password).
+ * @fires {CustomEvent<{ message: string }>} softphone-connection-lost - The connection to the system was lost; `message` is `SIP phone has lost connection with the system`.
+ * @fires {CustomEvent<{ server: string }>} softphone-connection-restored - Registered again after a lost connection.
+ * @fires {CustomEvent<{ number: string }>} softphone-before-dial - Cancelable, before a call is placed; the host may rewrite `detail.number`.
+ * @fires {CustomEvent<{ call: CallInfo }>} softphone-incoming-call - A call rings.
+ * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-state - Any change of any call.
+ * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-established - A call is connected.
+ * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-ended - A call ended; `call.endCause` says why.
+ * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-held - A call was put on hold.
+ * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-resumed - A held call was resumed.
+ * @fires {CustomEvent<{ call: CallInfo; mode: TransferMode; target: string }>} softphone-transfer-completed - A transfer succeeded.
+ * @fires {CustomEvent<{ call: CallInfo; mode: TransferMode; target: string; code: string; reason: string }>} softphone-transfer-failed - A transfer failed; the call is still up.
+ * @fires {CustomEvent<{ call: CallInfo; slot: string }>} softphone-call-parked - A call was parked in `slot`.
+ * @fires {CustomEvent<{ status: string }>} softphone-status-changed - The agent status changed.
+ * @fires {CustomEvent<{ code: ErrorCode; message: string }>} softphone-error - An action started from the element's UI failed, or a configuration value is invalid (`INVALID_CONFIG`).
+ *
+ * @csspart base - The whole widget.
+ * @csspart header - Registration name and state.
+ * @csspart banner - The "lost connection" banner.
+ * @csspart notice - Configuration errors, failed actions, blocked sound, the last call's end.
+ * @csspart incoming - The ringing call card (answer / decline).
+ * @csspart call - The current call card.
+ * @csspart controls - The in-call buttons.
+ * @csspart call-list - The list of calls, shown when there are two or more.
+ * @csspart dialpad - Number field, keys and call button.
+ * @csspart settings - The audio settings panel.
+ *
+ * @cssproperty [--soft-phone-width=320px] - Width of the widget.
+ * @cssproperty [--soft-phone-font] - Font shorthand.
+ * @cssproperty [--soft-phone-background=#ffffff] - Background.
+ * @cssproperty [--soft-phone-color=#1f2328] - Text color.
+ * @cssproperty [--soft-phone-muted-color=#59636e] - Secondary text.
+ * @cssproperty [--soft-phone-border-color=#d1d9e0] - Borders.
+ * @cssproperty [--soft-phone-surface=#f6f8fa] - Cards and keys.
+ * @cssproperty [--soft-phone-accent=#0969da] - Accent.
+ * @cssproperty [--soft-phone-success=#1a7f37] - Answer / call buttons, registered dot.
+ * @cssproperty [--soft-phone-danger=#cf222e] - Hang up / decline buttons, lost-connection banner.
+ * @cssproperty [--soft-phone-warning-background=#fff1e5] - Notices.
+ * @cssproperty [--soft-phone-warning-color=#953800] - Notice text.
+ * @cssproperty [--soft-phone-focus-ring=#0969da] - Keyboard focus outline.
+ * @cssproperty [--soft-phone-radius=8px] - Corner radius.
+ */
+export class SoftPhone extends LitElement {
+  static override styles = styles;
+
+  /**
+   * Creates the SIP engine. Internal: the package entry sets the real engine; tests put a fake here.
+   * @internal
+   */
+  static engineFactory: EngineFactory | undefined;
+
+  /** WebSocket URL(s) of the SIP server, space-separated; later ones are failover servers tried in order. */
+  @property() server = '';
+  /** SIP domain; the phone registers as `<extension>@<domain>`. */
+  @property() domain = '';
+  /** The extension number (SIP user). */
+  @property() extension = '';
+  /** Digest user name; empty means the extension. */
+  @property({ attribute: 'auth-user' }) authUser = '';
+  /** Caller name sent with calls. */
+  @property({ attribute: 'display-name' }) displayName = '';
+  /** Registration expiry requested from the server, seconds. */
+  @property({ type: Number }) expires = 30;
+  /** Seconds between registration refreshes. */
+  @property({ type: Number }) refresh = 15;
+  /** This server's own prefix in a group of linked servers (e.g. `11`). */
+  @property() override prefix = '';
+  /** Other servers reachable by prefix + extension: JSON `[{ "prefix": "12", "label": "Osaka" }]` (attribute) or an array (property). */
+  @property({ attribute: 'linked-servers' }) linkedServers: string | readonly LinkedServer[] = '';
+  /** The park orbit's slots: extensions and ranges, e.g. `701-720`. */
+  @property({ attribute: 'park-slots' }) parkSlots = '701-720';
+  /** Base URL of the provisioning API. */
+  @property({ attribute: 'provisioning-url' }) provisioningUrl = '';
+  /** Agent id for the provisioning API. */
+  @property() agent = '';
+  /** UI language: `en`, `ja`, `he` (right-to-left) or `pl`; empty: the document's language, else English. */
+  @property() override lang = '';
+  /**
+   * Register as soon as server, domain and extension are known (and again when they change).
+   * The attribute is on unless it is `"false"`, `"off"`, `"no"` or `"0"`.
+   */
+  @property({ attribute: 'auto-register', converter: autoRegisterConverter }) autoRegister = true;
+  /** STUN/TURN servers. Empty by default: no public server is contacted unless configured. */
+  @property({ attribute: false }) iceServers: IceServer[] = [];
+  /** Which call operations are allowed when, e.g. `{ outbound: { blindTransfer: true } }`. */
+  @property({ attribute: false }) callPolicy: CallPolicy = {};
+  /**
+   * Engine settings outside the public API (keep-alive period, ICE candidate filter).
+   * @internal
+   */
+  @property({ attribute: false }) engineOptions: EngineOptions = {};
+
+  @state() private _number = '';
+  @state() private _dtmf = '';
+  @state() private _keypad = false;
+  @state() private _settings = false;
+  @state() private _devices: AudioDevices = { inputs: [], outputs: [] };
+  @state() private _audio: AudioPrefs = loadAudioPrefs();
+  @state() private _now = Date.now();
+  @state() private _announce = '';
+  @state() private _error: SoftPhoneError | undefined;
+  @state() private _configErrors: readonly string[] = [];
+  @state() private _lastEnded: CallInfo | undefined;
+
+  #password = '';
+  #passwordVersion = 0;
+  #phone = new PhoneState();
+  #unsubscribe: (() => void) | undefined;
+  #engine: PhoneEngine | undefined;
+  #dialPlan: DialPlan | undefined;
+  #policy: CallPolicy = {};
+  #slots: readonly string[] = [];
+  #appliedKey = '';
+  #applyQueued = false;
+  #userUnregistered = false;
+  #calls = new Map<string, CallInfo>();
+  #established = new Set<string>();
+  #lostConnection = false;
+  #tones = new TonePlayer();
+  #clock: ReturnType<typeof setInterval> | undefined;
+  #langObserver: MutationObserver | undefined;
+
+  static override get observedAttributes(): string[] {
+    return [...super.observedAttributes, 'password'];
+  }
+
+  constructor() {
+    super();
+    this.#tones.onchange = () => this.requestUpdate();
+  }
+
+  /**
+   * The SIP password. Write-only: reading it gives `undefined`, never the secret.
+   * @type {string | undefined}
+   */
+  set password(value: string | undefined) {
+    const next = value === undefined || value === null ? '' : String(value);
+    if (next === this.#password) return;
+    logger.addSecret(next);
+    this.#password = next;
+    this.#passwordVersion++;
+    this.#scheduleApply();
+  }
+  get password(): string | undefined {
+    return undefined;
+  }
+
+  /**
+   * Registration state, reflected as the `registration-state` attribute.
+   * @readonly
+   */
+  get registrationState(): RegistrationState {
+    return this.#phone.registration;
+  }
+
+  /**
+   * Snapshots of the live calls, oldest first.
+   * @readonly
+   */
+  get calls(): readonly CallInfo[] {
+    return this.#phone.calls;
+  }
+
+  /**
+   * Calls parked from this phone.
+   * @readonly
+   */
+  get parkedCalls(): readonly ParkedCall[] {
+    return this.#phone.parked;
+  }
+
+  /**
+   * The agent status; `'available'` when no provisioning is used.
+   * @readonly
+   */
+  get status(): string {
+    return 'available';
+  }
+
+  override attributeChangedCallback(name: string, old: string | null, value: string | null): void {
+    if (name === 'password') {
+      if (value !== null) {
+        logger.warn('the password attribute is ignored and removed: set the password property instead');
+        this.removeAttribute('password');
+      }
+      return;
+    }
+    super.attributeChangedCallback(name, old, value);
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // A fresh state per connection: nothing of a removed phone leaks into the re-added one.
+    this.#phone = new PhoneState();
+    this.#calls.clear();
+    this.#established.clear();
+    this.#lostConnection = false;
+    this.#appliedKey = '';
+    const phone = this.#phone;
+    this.#unsubscribe = phone.subscribe((change) => this.#onChange(phone, change));
+    this.#reflectState();
+    if (typeof MutationObserver !== 'undefined') {
+      this.#langObserver = new MutationObserver(() => this.requestUpdate());
+      this.#langObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['lang'] });
+    }
+    this.#scheduleApply();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#langObserver?.disconnect();
+    this.#stopClock();
+    void this.#tones.dispose();
+    const engine = this.#engine;
+    const unsubscribe = this.#unsubscribe;
+    this.#engine = undefined;
+    this.#unsubscribe = undefined;
+    // Keep listening until the engine has wound down, so the host hears the final events.
+    void (engine?.dispose() ?? Promise.resolve())
+      .catch((e: unknown) => logger.warn('engine dispose failed', e))
+      .finally(() => unsubscribe?.());
+  }
+
+  // ---- Public methods -------------------------------------------------------------------------
+
+  /** Registers with the configured server(s). */
+  async register(): Promise<void> {
+    this.#userUnregistered = false;
+    const engine = this.#configuredEngine();
+    await this.#guard(engine.register(), 'TRANSPORT_ERROR');
+  }
+
+  /** Unregisters; the phone stays unregistered until `register()` (auto-register does not undo this). */
+  async unregister(): Promise<void> {
+    this.#userUnregistered = true;
+    await this.#guard(this.#engine?.unregister() ?? Promise.resolve(), 'TRANSPORT_ERROR');
+  }
+
+  /**
+   * Places a call to an extension, a linked number (prefix + extension), an external number or a SIP
+   * URI. Fires the cancelable `softphone-before-dial` first.
+   */
+  async call(number: string): Promise<CallInfo> {
+    const engine = this.#registeredEngine();
+    const detail = { number };
+    if (!emit(this, 'softphone-before-dial', detail, { cancelable: true })) {
+      throw new SoftPhoneError('NOT_ALLOWED', `the call to ${JSON.stringify(String(number))} was cancelled by the page`);
+    }
+    const target = this.#plan().toTarget(detail.number);
+    return this.#guard(engine.call(target), 'CALL_FAILED');
+  }
+
+  /** Answers a ringing call (default: the one that has rung longest). */
+  async answer(callId?: string): Promise<void> {
+    const engine = this.#registeredEngine();
+    const call = this.#callFor(callId, 'answer');
+    await this.#guard(engine.answer(call.id), 'CALL_FAILED');
+  }
+
+  /** Declines a ringing call. */
+  async decline(callId?: string): Promise<void> {
+    const call = this.#callFor(callId, 'decline', true);
+    await this.#guard(this.#engine!.decline(call.id), 'CALL_FAILED');
+  }
+
+  /** Ends a call (an outbound one that still rings is cancelled). */
+  async hangup(callId?: string): Promise<void> {
+    const call = this.#callFor(callId, 'hangup', true);
+    await this.#guard(this.#engine!.hangup(call.id), 'CALL_FAILED');
+  }
+
+  async hold(callId?: string): Promise<void> {
+    const engine = this.#registeredEngine();
+    const call = this.#callFor(callId, 'hold');
+    await this.#guard(engine.hold(call.id), 'CALL_FAILED');
+  }
+
+  async unhold(callId?: string): Promise<void> {
+    const engine = this.#registeredEngine();
+    const call = this.#callFor(callId, 'unhold');
+    await this.#guard(engine.unhold(call.id), 'CALL_FAILED');
+  }
+
+  async mute(callId?: string): Promise<void> {
+    const engine = this.#registeredEngine();
+    const call = this.#callFor(callId, 'mute');
+    await this.#guard(engine.setMuted(call.id, true), 'CALL_FAILED');
+  }
+
+  async unmute(callId?: string): Promise<void> {
+    const engine = this.#registeredEngine();
+    const call = this.#callFor(callId, 'unmute');
+    await this.#guard(engine.setMuted(call.id, false), 'CALL_FAILED');
+  }
+
+  /** Sends DTMF (`0-9 * # A-D`) as RFC 4733 events. */
+  async sendDtmf(digits: string, callId?: string): Promise<void> {
+    const engine = this.#registeredEngine();
+    const tones = parseDtmf(digits);
+    const call = this.#callFor(callId, 'dtmf');
+    await this.#guard(engine.sendDtmf(call.id, tones), 'CALL_FAILED');
+  }
+
+  /**
+   * `blind` ('#' transfer): REFER to `target`. `attended` ('*' transfer): holds the call and calls
+   * `target`; resolves with the consult call, then `completeTransfer()` or `cancelTransfer()`.
+   */
+  async transfer(target: string, options: { mode: TransferMode } = { mode: 'blind' }, callId?: string): Promise<CallInfo | void> {
+    const engine = this.#registeredEngine();
+    const mode = options?.mode;
+    if (mode !== 'blind' && mode !== 'attended') {
+      throw new SoftPhoneError('TRANSFER_FAILED', `transfer mode ${JSON.stringify(mode)} is not 'blind' or 'attended'`);
+    }
+    const call = this.#callFor(callId, mode === 'blind' ? 'blindTransfer' : 'attendedTransfer');
+    const dialTarget = this.#plan().toTarget(target);
+    return this.#guard(engine.transfer(call.id, dialTarget, mode), 'TRANSFER_FAILED');
+  }
+
+  /** Joins a held call with a second call: completes a '*' transfer or a hold transfer. */
+  async completeTransfer(heldCallId?: string, consultCallId?: string): Promise<void> {
+    const engine = this.#registeredEngine();
+    const [held, consult] = this.#transferPair(heldCallId, consultCallId);
+    assertTransferPair(held, consult, 'holdTransfer', this.#policy);
+    await this.#guard(engine.completeTransfer(held.id, consult.id), 'TRANSFER_FAILED');
+  }
+
+  /** Ends the consult call of a '*' transfer and resumes the held call. */
+  async cancelTransfer(heldCallId?: string, consultCallId?: string): Promise<void> {
+    const engine = this.#registeredEngine();
+    const [held, consult] = this.#transferPair(heldCallId, consultCallId);
+    await this.#guard(engine.cancelTransfer(held.id, consult.id), 'TRANSFER_FAILED');
+  }
+
+  /** Parks a call in the first free slot of `park-slots`. */
+  async park(callId?: string): Promise<ParkedCall> {
+    const engine = this.#registeredEngine();
+    const call = this.#callFor(callId, 'park');
+    const slots = parseParkSlots(this.parkSlots);
+    return this.#guard(engine.park(call.id, slots), 'PARK_FAILED');
+  }
+
+  /** Calls a park slot back. */
+  async retrieve(slot: string): Promise<CallInfo> {
+    const engine = this.#registeredEngine();
+    if (!this.#slotsOrThrow().includes(String(slot).trim())) {
+      throw new SoftPhoneError('INVALID_NUMBER', `${JSON.stringify(String(slot))} is not one of the park slots ${this.parkSlots}`);
+    }
+    return this.#guard(engine.call(this.#plan().toTarget(String(slot).trim())), 'CALL_FAILED');
+  }
+
+  /** Provisioning: logs the agent in (optionally at a chosen extension). */
+  async login(_extensionNumber?: string): Promise<void> {
+    throw this.#provisioningUnavailable();
+  }
+
+  async logout(): Promise<void> {
+    throw this.#provisioningUnavailable();
+  }
+
+  async setStatus(_status: string): Promise<void> {
+    throw this.#provisioningUnavailable();
+  }
+
+  async getForwarding(): Promise<unknown> {
+    throw this.#provisioningUnavailable();
+  }
+
+  async setForwarding(_settings: unknown): Promise<unknown> {
+    throw this.#provisioningUnavailable();
+  }
+
+  // ---- Configuration --------------------------------------------------------------------------
+
+  protected override updated(changed: PropertyValues<this>): void {
+    const configKeys = [
+      'server', 'domain', 'extension', 'authUser', 'displayName', 'expires', 'refresh', 'prefix',
+      'linkedServers', 'parkSlots', 'iceServers', 'callPolicy', 'autoRegister', 'engineOptions',
+    ] as const;
+    if (configKeys.some((k) => changed.has(k))) this.#scheduleApply();
+    this.#reflectState();
+  }
+
+  /** Coalesces any number of changes in one task into one reconfiguration. */
+  #scheduleApply(): void {
+    if (this.#applyQueued) return;
+    this.#applyQueued = true;
+    queueMicrotask(() => {
+      this.#applyQueued = false;
+      if (this.isConnected) this.#apply();
+    });
+  }
+
+  #apply(): void {
+    const errors: SoftPhoneError[] = [];
+    const attempt = <T>(fn: () => T, fallback: T): T => {
+      try {
+        return fn();
+      } catch (e) {
+        errors.push(toSoftPhoneError(e, 'INVALID_CONFIG'));
+        return fallback;
+      }
+    };
+    // Each bad value is reported on its own; everything else keeps working.
+    const prefix = attempt(() => parsePrefix(this.prefix), undefined);
+    const linked = attempt(() => parseLinkedServers(this.linkedServers), []);
+    this.#policy = attempt(() => parseCallPolicy(this.callPolicy), {});
+    this.#slots = attempt(() => parseParkSlots(this.parkSlots), []);
+    for (const [name, value] of [['expires', this.expires], ['refresh', this.refresh]] as const) {
+      if (!Number.isInteger(value) || value < 1) {
+        errors.push(new SoftPhoneError('INVALID_CONFIG', `${name} ${JSON.stringify(String(value))} is not a whole number of seconds`));
+      }
+    }
+    const domain = this.domain.trim();
+    this.#dialPlan = undefined;
+    if (domain) {
+      this.#dialPlan =
+        attempt(() => createDialPlan({ domain, prefix, linkedServers: linked }), undefined) ??
+        attempt(() => createDialPlan({ domain }), undefined);
+    }
+    const messages = errors.map((e) => e.message);
+    if (messages.join('\n') !== this._configErrors.join('\n')) {
+      this._configErrors = messages;
+      for (const e of errors) {
+        logger.warn(e.message);
+        emit(this, 'softphone-error', e.toJSON());
+      }
+    }
+
+    const config = this.#engineConfig();
+    if (!config) return;
+    const key = JSON.stringify({ ...config, password: this.#passwordVersion, classify: undefined });
+    if (key === this.#appliedKey) return;
+    this.#appliedKey = key;
+    let engine: PhoneEngine;
+    try {
+      engine = this.#ensureEngine();
+    } catch (e) {
+      this.#report(e, 'INVALID_CONFIG');
+      return;
+    }
+    engine.configure(config);
+    if (this.autoRegister && !this.#userUnregistered && !this.provisioningUrl && this.#phone.registration === 'unregistered') {
+      // The outcome arrives as registration events; a rejection here is already reported there.
+      engine.register().catch((e: unknown) => logger.info('registration did not succeed', e));
+    }
+  }
+
+  /** The engine configuration, or undefined while server, domain or extension is missing. */
+  #engineConfig(): EngineConfig | undefined {
+    const servers = this.server.split(/\s+/).filter(Boolean);
+    const domain = this.domain.trim();
+    const extension = this.extension.trim();
+    if (!servers.length || !domain || !extension) return undefined;
+    const plan = this.#dialPlan;
+    const num = (v: number, fallback: number): number => (Number.isInteger(v) && v >= 1 ? v : fallback);
+    return {
+      servers,
+      domain,
+      extension,
+      authUser: this.authUser.trim() || extension,
+      ...(this.#password ? { password: this.#password } : {}),
+      ...(this.displayName ? { displayName: this.displayName } : {}),
+      expires: num(this.expires, 30),
+      refresh: num(this.refresh, 15),
+      iceServers: Array.isArray(this.iceServers) ? this.iceServers : [],
+      ...(plan ? { classify: (user: string, name?: string) => plan.classifyIncoming(user, name) } : {}),
+      microphone: this._audio.microphone,
+      speaker: this._audio.speaker,
+      ...this.engineOptions,
+    };
+  }
+
+  #ensureEngine(): PhoneEngine {
+    if (this.#engine) return this.#engine;
+    const factory = (this.constructor as typeof SoftPhone).engineFactory;
+    if (!factory) throw new SoftPhoneError('INVALID_CONFIG', 'no SIP engine is available in this build');
+    this.#engine = factory(this.#phone);
+    return this.#engine;
+  }
+
+  #configuredEngine(): PhoneEngine {
+    if (!this.isConnected) throw new SoftPhoneError('NOT_REGISTERED', 'the phone is not in the document');
+    const config = this.#engineConfig();
+    if (!config) {
+      const missing = [['server', this.server], ['domain', this.domain], ['extension', this.extension]]
+        .filter(([, v]) => !v?.trim())
+        .map(([k]) => k);
+      throw new SoftPhoneError('INVALID_CONFIG', `cannot register: ${missing.join(', ')} not set`);
+    }
+    const engine = this.#ensureEngine();
+    const key = JSON.stringify({ ...config, password: this.#passwordVersion, classify: undefined });
+    if (key !== this.#appliedKey) {
+      this.#appliedKey = key;
+      engine.configure(config);
+    }
+    return engine;
+  }
+
+  #registeredEngine(): PhoneEngine {
+    const reg = this.#phone.registration;
+    if (reg !== 'registered' || !this.#engine) {
+      throw new SoftPhoneError('NOT_REGISTERED', `the phone is not registered (registration state: ${reg})`);
+    }
+    return this.#engine;
+  }
+
+  /** The call an operation targets; ending a call works whatever the registration state. */
+  #callFor(callId: string | undefined, op: Parameters<typeof assertCallOperation>[1], anyState = false): CallInfo {
+    const reg = this.#phone.registration;
+    if (!this.#engine || (reg !== 'registered' && !(anyState && this.#phone.calls.length))) {
+      throw new SoftPhoneError('NOT_REGISTERED', `the phone is not registered (registration state: ${reg})`);
+    }
+    const call = requireCall(this.#phone.calls, callId, op);
+    assertCallOperation(call, op, this.#policy);
+    return call;
+  }
+
+  #transferPair(heldId?: string, consultId?: string): [CallInfo, CallInfo] {
+    const calls = this.#phone.calls;
+    const held = heldId !== undefined ? requireCall(calls, heldId) : calls.find((c) => c.state === CallState.Held);
+    if (!held) throw new SoftPhoneError('NO_SUCH_CALL', 'no call is on hold');
+    const consult =
+      consultId !== undefined
+        ? requireCall(calls, consultId)
+        : [...calls].reverse().find((c) => c.id !== held.id && CONNECTED.includes(c.state));
+    if (!consult) throw new SoftPhoneError('NO_SUCH_CALL', 'there is no second call to join the held call with');
+    return [held, consult];
+  }
+
+  #plan(): DialPlan {
+    if (!this.#dialPlan) {
+      this.#dialPlan = createDialPlan({ domain: this.domain });
+    }
+    return this.#dialPlan;
+  }
+
+  #slotsOrThrow(): readonly string[] {
+    return this.#slots.length ? this.#slots : parseParkSlots(this.parkSlots);
+  }
+
+  #provisioningUnavailable(): SoftPhoneError {
+    return new SoftPhoneError(
+      'PROVISIONING_ERROR',
+      this.provisioningUrl ? 'provisioning is not available in this version of the phone' : 'provisioning-url is not set',
+    );
+  }
+
+  /** Turns any engine failure into a SoftPhoneError without a secret in it. */
+  async #guard<T>(work: Promise<T>, fallback: ErrorCode): Promise<T> {
+    try {
+      return await work;
+    } catch (e) {
+      const error = toSoftPhoneError(e, fallback);
+      throw new SoftPhoneError(error.code, logger.redact(error.message));
+    }
+  }
+
+  // ---- State changes -> render + DOM events ---------------------------------------------------
+
+  #onChange(phone: PhoneState, change: PhoneChange): void {
+    // A disposed engine's late changes belong to a phone that is gone.
+    if (phone !== this.#phone) return;
+    if (change.kind === 'registration') this.#onRegistration(change);
+    else if (change.kind === 'call') this.#onCall(change.call);
+    else this.#onNotice(change.notice);
+    this.#syncTones();
+    this.#syncClock();
+    this.requestUpdate();
+    this.#reflectState();
+  }
+
+  #onRegistration(change: Extract<PhoneChange, { kind: 'registration' }>): void {
+    const { to, detail } = change;
+    const servers = this.server.split(/\s+/).filter(Boolean);
+    const server = detail.server ?? servers[0] ?? '';
+    switch (to) {
+      case RegistrationState.Registering:
+        emit(this, 'softphone-registering', { server });
+        break;
+      case RegistrationState.Registered:
+        emit(this, 'softphone-registered', {
+          aor: detail.aor ?? `${this.extension.trim()}@${this.domain.trim()}`,
+          server,
+          expires: detail.expires ?? this.expires,
+        });
+        if (this.#lostConnection) emit(this, 'softphone-connection-restored', { server });
+        this.#lostConnection = false;
+        break;
+      case RegistrationState.Unregistered:
+        this.#lostConnection = false;
+        emit(this, 'softphone-unregistered', { reason: detail.reason ?? 'unregistered' });
+        break;
+      case RegistrationState.ConnectionLost:
+        this.#lostConnection = true;
+        emit(this, 'softphone-connection-lost', { message: CONNECTION_LOST_MESSAGE });
+        break;
+    }
+  }
+
+  #onCall(call: CallInfo): void {
+    const prev = this.#calls.get(call.id);
+    if (call.state === CallState.Ended) this.#calls.delete(call.id);
+    else this.#calls.set(call.id, call);
+    emit(this, 'softphone-call-state', { call });
+    if (!prev) {
+      this._lastEnded = undefined;
+      if (isRingingIn(call)) {
+        const caller = call.remote.displayName ? `${call.remote.displayName} (${call.remote.number})` : call.remote.number;
+        this._announce = this.#t()('incomingFrom', { caller });
+        emit(this, 'softphone-incoming-call', { call });
+      }
+    }
+    if (call.state === CallState.Established && !this.#established.has(call.id)) {
+      this.#established.add(call.id);
+      emit(this, 'softphone-call-established', { call });
+    }
+    if (call.state !== CallState.Ended) {
+      if (call.held && !prev?.held) emit(this, 'softphone-call-held', { call });
+      else if (!call.held && prev?.held) emit(this, 'softphone-call-resumed', { call });
+      return;
+    }
+    this.#established.delete(call.id);
+    this._lastEnded = call;
+    if (isRingingIn(prev ?? call) && this._announce) this._announce = '';
+    if (!this.#phone.calls.length) {
+      this._keypad = false;
+      this._dtmf = '';
+    }
+    emit(this, 'softphone-call-ended', { call });
+    this.#remember(call);
+  }
+
+  #onNotice(notice: PhoneNotice): void {
+    switch (notice.type) {
+      case 'registering':
+        // Reconnect attempts while the connection is lost; the first attempt is the state change.
+        if (this.#phone.registration === RegistrationState.ConnectionLost) emit(this, 'softphone-registering', { server: notice.server });
+        break;
+      case 'registration-failed':
+        emit(this, 'softphone-registration-failed', { code: notice.code, reason: notice.reason });
+        break;
+      case 'transfer-completed':
+        emit(this, 'softphone-transfer-completed', { call: notice.call, mode: notice.mode, target: notice.target });
+        break;
+      case 'transfer-failed':
+        emit(this, 'softphone-transfer-failed', {
+          call: notice.call, mode: notice.mode, target: notice.target, code: notice.code, reason: notice.reason,
+        });
+        break;
+      case 'call-parked':
+        emit(this, 'softphone-call-parked', { call: notice.call, slot: notice.slot });
+        break;
+      case 'parked-changed':
+        break;
+    }
+  }
+
+  /** Keeps the last 100 calls of this extension in localStorage. */
+  #remember(call: CallInfo): void {
+    const record = recordFromCall(call);
+    if (!record || !this.extension || !this.domain) return;
+    try {
+      const key = historyStorageKey(this.extension.trim(), this.domain.trim());
+      const list = addRecord(parseHistory(localStorage.getItem(key)), record);
+      localStorage.setItem(key, serializeHistory(list));
+    } catch (e) {
+      logger.debug('call history not saved', e);
+    }
+  }
+
+  #reflectState(): void {
+    const reg = this.#phone.registration;
+    if (this.getAttribute('registration-state') !== reg) this.setAttribute('registration-state', reg);
+  }
+
+  #syncTones(): void {
+    const calls = this.#phone.calls;
+    let tone: ToneKind | undefined;
+    if (calls.some(isRingingIn)) tone = calls.some((c) => !isRingingIn(c)) ? 'call-waiting' : 'ringtone';
+    else if (calls.some((c) => c.direction === 'outbound' && c.state === CallState.Ringing)) tone = 'ringback';
+    if (tone) {
+      this.#tones.setSinks(this._audio.ringer, this._audio.speaker);
+      this.#tones.play(tone);
+    } else {
+      this.#tones.stop();
+    }
+  }
+
+  #syncClock(): void {
+    const running = this.#phone.calls.some((c) => c.answeredAt !== undefined && CONNECTED.includes(c.state));
+    if (running && this.#clock === undefined) {
+      this._now = Date.now();
+      this.#clock = setInterval(() => (this._now = Date.now()), 1000);
+    } else if (!running) {
+      this.#stopClock();
+    }
+  }
+
+  #stopClock(): void {
+    if (this.#clock !== undefined) clearInterval(this.#clock);
+    this.#clock = undefined;
+  }
+
+  // ---- UI -------------------------------------------------------------------------------------
+
+  #language(): Language {
+    return matchLanguage(this.lang) ?? matchLanguage(globalThis.document?.documentElement.lang) ?? 'en';
+  }
+
+  #t(): Translate {
+    return translator(this.#language());
+  }
+
+  /** Reports a failure of an action the agent started in the UI. */
+  #report(e: unknown, fallback: ErrorCode): void {
+    const error = toSoftPhoneError(e, fallback);
+    this._error = error;
+    logger.warn(error.message);
+    emit(this, 'softphone-error', error.toJSON());
+  }
+
+  #run(work: () => Promise<unknown>, fallback: ErrorCode = 'CALL_FAILED'): void {
+    this._error = undefined;
+    work().catch((e: unknown) => this.#report(e, fallback));
+  }
+
+  #callHandlers: CallHandlers = {
+    act: (action: CallAction, id: string) => {
+      if (action === 'switch') {
+        this.#run(async () => {
+          const up = this.#phone.calls.find((c) => c.id !== id && c.state === CallState.Established);
+          if (up) await this.hold(up.id);
+          await this.unhold(id);
+        });
+        return;
+      }
+      this.#run(() => this[action](id));
+    },
+    toggleKeypad: () => {
+      this._keypad = !this._keypad;
+      this._dtmf = '';
+    },
+  };
+
+  #dialHandlers: DialpadHandlers = {
+    key: (k: string) => {
+      const current = this.#activeCall();
+      if (current && current.state === CallState.Established && this._keypad) {
+        this._dtmf += k;
+        this.#run(() => this.sendDtmf(k, current.id));
+      } else {
+        this._number += k;
+      }
+    },
+    input: (value: string) => {
+      this._number = value;
+    },
+    backspace: () => {
+      this._number = this._number.slice(0, -1);
+    },
+    call: () => {
+      const number = this._number.trim();
+      if (!number) return;
+      this.#run(async () => {
+        await this.call(number);
+        this._number = '';
+      });
+    },
+  };
+
+  /** The call the in-call card shows: the current call, unless it is only ringing at us. */
+  #activeCall(): CallInfo | undefined {
+    const calls = this.#phone.calls.filter((c) => !isRingingIn(c));
+    if (!calls.length) return undefined;
+    try {
+      return requireCall(calls, undefined, 'hangup');
+    } catch {
+      return undefined;
+    }
+  }
+
+  #toggleSettings = (): void => {
+    this._settings = !this._settings;
+    if (this._settings) {
+      listAudioDevices()
+        .then((devices) => (this._devices = devices))
+        .catch((e: unknown) => logger.debug('cannot list audio devices', e));
+    }
+  };
+
+  #changeDevice = (key: keyof AudioPrefs, id: string): void => {
+    this._audio = { ...this._audio, [key]: id };
+    saveAudioPrefs(this._audio);
+    this.#tones.setSinks(this._audio.ringer, this._audio.speaker);
+    this.#scheduleApply();
+  };
+
+  #enableSound = (): void => {
+    this.#run(async () => {
+      await this.#tones.unlock();
+      await this.#engine?.resumeAudio?.();
+    });
+  };
+
+  #notice(text: string, onDismiss?: () => void, action?: TemplateResult): TemplateResult {
+    return html`<div part="notice" class="notice" role="status">
+      <span>${text}</span>${action ?? nothing}
+      ${onDismiss
+        ? html`<button class="btn mini" aria-label=${this.#t()('dismiss')} title=${this.#t()('dismiss')} @click=${onDismiss}>
+            ${icons.close()}</button>`
+        : nothing}
+    </div>`;
+  }
+
+  protected override render(): TemplateResult {
+    const lang = this.#language();
+    const t = translator(lang);
+    const reg = this.#phone.registration;
+    const calls = this.#phone.calls;
+    const ringing = calls.filter(isRingingIn);
+    const active = this.#activeCall();
+    const extension = this.extension.trim();
+    const domain = this.domain.trim();
+    const aor = extension && domain ? `${extension}@${domain}` : '';
+    const dtmf = active?.state === CallState.Established && this._keypad;
+    const dial = !active || active.state === CallState.Held;
+    const ended = this._lastEnded;
+    return html`<div part="base" class="base" dir=${isRtl(lang) ? 'rtl' : 'ltr'} lang=${lang}>
+      ${renderHeader(aor, reg, this._settings, t, { register: () => this.#run(() => this.register(), 'TRANSPORT_ERROR'), toggleSettings: this.#toggleSettings })}
+      ${reg === RegistrationState.ConnectionLost
+        ? html`<div part="banner" class="banner" role="alert">${t('connectionLost')}<small>${t('reconnecting')}</small></div>`
+        : nothing}
+      ${this._configErrors.map((m) => this.#notice(t('configError', { message: m })))}
+      ${this._error ? this.#notice(t('error', { message: this._error.message }), () => (this._error = undefined)) : nothing}
+      ${this.#tones.blocked
+        ? this.#notice(t('soundBlocked'), undefined, html`<button class="btn mini text" data-action="enable-sound" @click=${this.#enableSound}>${t('enableSound')}</button>`)
+        : nothing}
+      ${this._settings
+        ? renderSettings(this._devices, this._audio, canChooseOutput(), t, { change: this.#changeDevice, close: this.#toggleSettings })
+        : nothing}
+      ${ringing.map((c) => renderIncoming(c, active !== undefined, t, this.#callHandlers))}
+      ${active ? renderCurrentCall(active, this._now, this._keypad, t, this.#callHandlers) : nothing}
+      ${calls.length >= 2 ? renderCallList(calls, active?.id, t, this.#callHandlers) : nothing}
+      ${ended && !calls.length
+        ? this.#notice(t('callEnded', { cause: t(`end.${ended.endCause ?? 'failed'}`) }), () => (this._lastEnded = undefined))
+        : nothing}
+      ${dtmf
+        ? renderDialpad('dtmf', this._dtmf, false, t, this.#dialHandlers)
+        : dial
+          ? renderDialpad('dial', this._number, reg === RegistrationState.Registered, t, this.#dialHandlers)
+          : nothing}
+      <div class="sr" role="status" aria-live="assertive">${this._announce}</div>
+    </div>`;
+  }
+}
