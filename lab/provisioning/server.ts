@@ -99,8 +99,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Record<string, u
       let data: unknown;
       try {
         data = JSON.parse(text);
-      } catch {
-        reject(new ApiError(400, 'MALFORMED_JSON', `request body is not valid JSON: ${show(text)}`));
+      } catch (e) {
+        // The body is not echoed: it may hold a password.
+        const at = /position (\d+)/.exec(e instanceof Error ? e.message : '')?.[1];
+        const where = at === undefined ? 'it ends too early or has a stray character' : `error at character ${at}`;
+        reject(new ApiError(400, 'MALFORMED_JSON', `request body (${text.length} characters) is not valid JSON: ${where}`));
         return;
       }
       if (typeof data !== 'object' || data === null || Array.isArray(data)) {

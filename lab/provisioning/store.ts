@@ -507,14 +507,18 @@ export class ProvisioningStore {
    * Creates a user with a personal softphone account: the next free number of the range, or
    * `extension` when given. Returns the user and the account's password.
    */
-  createUser(body: Record<string, unknown>): UserView & { password: string } {
+  createUser(body: Record<string, unknown>): UserView & { password?: string } {
     onlyFields(body, USER_FIELDS);
     const id = checkId('id', body.id);
     const name = text('name', body.name, 100);
     const mob = body.mobile === undefined || body.mobile === null ? null : mobile(body.mobile);
     const statuses = body.statuses === undefined || body.statuses === null ? null : statusList(body.statuses);
     if (body.password !== undefined) password(body.password);
-    const explicit = body.extension === undefined ? undefined : this.checkNumber('extension', body.extension);
+    // extension: null -> no personal extension (the agent logs in on a pool account or a chosen one).
+    const noPersonal = body.extension === null;
+    const explicit =
+      body.extension === undefined || body.extension === null ? undefined : this.checkNumber('extension', body.extension);
+    if (noPersonal && body.password !== undefined) throw invalid('password needs a personal extension');
     const virtualExt =
       body.virtualExtension === undefined || body.virtualExtension === null
         ? undefined
@@ -527,13 +531,16 @@ export class ProvisioningStore {
       this.db
         .prepare('INSERT INTO prov_users (id, name, mobile, statuses, created_at) VALUES (?, ?, ?, ?, ?)')
         .run(id, name, mob, statuses === null ? null : JSON.stringify(statuses), Date.now());
-      const number = explicit ?? this.nextFreeNumber();
-      if (explicit !== undefined && this.accountRow(explicit)) {
-        throw new ApiError(409, 'NUMBER_TAKEN', `extension ${explicit} is already taken`);
+      let pw: string | undefined;
+      if (!noPersonal) {
+        const number = explicit ?? this.nextFreeNumber();
+        if (explicit !== undefined && this.accountRow(explicit)) {
+          throw new ApiError(409, 'NUMBER_TAKEN', `extension ${explicit} is already taken`);
+        }
+        pw = this.insertAccount(number, { user: id, password: body.password }).password;
       }
-      const { password: pw } = this.insertAccount(number, { user: id, password: body.password });
       if (virtualExt !== undefined) this.assignVirtual(id, virtualExt);
-      return { ...this.userView(id), password: pw };
+      return pw === undefined ? this.userView(id) : { ...this.userView(id), password: pw };
     });
   }
 
