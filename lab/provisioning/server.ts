@@ -135,8 +135,8 @@ export async function startProvisioningServer(options: ProvisioningServerOptions
   if (!Array.isArray(options.servers) || options.servers.length === 0) {
     throw new Error('startProvisioningServer: servers must list at least one WebSocket URL');
   }
-  if (typeof options.domain !== 'string' || options.domain === '') {
-    throw new Error('startProvisioningServer: domain is required');
+  if (typeof options.domain !== 'string' || !/^[A-Za-z0-9.-]{1,64}$/.test(options.domain)) {
+    throw new Error(`startProvisioningServer: domain ${show(options.domain)} is not a SIP domain name`);
   }
   const store = new ProvisioningStore({
     dbFile: options.dbFile,

@@ -3,6 +3,8 @@
  * transaction, so two requests (or two processes) racing for the last free number cannot both win:
  * the unique index on the session's extension and the write lock decide.
  *
+ * Kamailio's `subscriber` rows (lab/accounts-db.ts) change in the same transactions as the accounts.
+ *
  * Model:
  *   user (= agent)  id, name, mobile, own statuses (optional)
  *   account         a number in the range: password, user (null = the automatic pool, "Automat"),
@@ -13,9 +15,9 @@
  *   forwarding      per account; dropped with the account, so a recycled number starts at defaults
  */
 import { randomBytes } from 'node:crypto';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { checkForwarding, type ForwardingSettings } from '../../src/provisioning/forwarding.js';
-import { deleteSubscriber, ensureSubscriberTable, upsertSubscriber } from './subscribers.js';
+import { createAccountsDb, deleteAccount as deleteSubscriber, upsertAccount as upsertSubscriber } from '../accounts-db.js';
 
 export class ApiError extends Error {
   constructor(
@@ -226,12 +228,10 @@ export class ProvisioningStore {
     if (!Number.isInteger(from) || !Number.isInteger(to) || from < 1 || to < from || to > 99_999_999) {
       throw new Error(`range ${show(this.range)} must be whole numbers with 1 <= from <= to`);
     }
-    this.db = new Database(options.dbFile);
-    this.db.pragma('journal_mode = WAL');
-    // Kamailio and other lab processes use the same file: wait for their locks instead of failing.
-    this.db.pragma('busy_timeout = 5000');
+    // The lab's accounts database: Kamailio's `subscriber` table (WAL, busy timeout: Kamailio and
+    // other lab processes read and write the same file).
+    this.db = createAccountsDb(options.dbFile);
     this.db.pragma('foreign_keys = ON');
-    ensureSubscriberTable(this.db);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS prov_users (
         id TEXT PRIMARY KEY,
