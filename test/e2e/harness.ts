@@ -1,0 +1,398 @@
+/**
+ * Shared helpers for the end-to-end tests: the lab (real Kamailio), a static web server for the
+ * repository, Chromium with the WebRTC test flags, and `<soft-phone>` elements driven through their
+ * public API from a test page (test/e2e/pages/phone.html, which loads dist/soft-phone.bundle.js).
+ *
+ * Everything a test starts is stopped in `after` hooks, also when the test fails.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startLab, type Lab, type LabAccount, type LabOptions } from '../../lab/lab.js';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BUNDLE = path.join(REPO_ROOT, 'dist', 'soft-phone.bundle.js');
+
+export const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+/** Builds dist/ when it is missing (the test scripts normally run `npm run build` first). */
+export function ensureBuilt(): void {
+  if (process.env.SOFT_PHONE_BUNDLE || existsSync(BUNDLE)) return;
+  execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
+}
+
+// --- the web server -------------------------------------------------------------------------
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.css': 'text/css',
+  '.wav': 'audio/wav',
+};
+
+export interface WebServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the repository root on a free loopback port. `SOFT_PHONE_BUNDLE=/path/file.js` serves
+ * another build as /dist/soft-phone.bundle.js (handy while developing).
+ */
+export async function startWebServer(root = REPO_ROOT): Promise<WebServer> {
+  const override = process.env.SOFT_PHONE_BUNDLE;
+  const server: Server = createServer((req, res) => {
+    const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const file =
+      override && urlPath === '/dist/soft-phone.bundle.js' ? override : path.join(root, path.normalize(urlPath).replace(/^([/\\])+/, ''));
+    if (!file.startsWith(root) && file !== override) {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      const body = readFileSync(file);
+      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+// --- the browser ----------------------------------------------------------------------------
+
+export async function launchBrowser(options: { fakeAudioFile?: string } = {}): Promise<Browser> {
+  const args = [...CHROMIUM_FLAGS];
+  if (options.fakeAudioFile) args.push(`--use-file-for-fake-audio-capture=${options.fakeAudioFile}`);
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args, headless: true });
+}
+
+/** Console lines of every page opened through the harness (to look for secrets). */
+export const consoleLines: string[] = [];
+
+export interface SipFrame {
+  /** Date.now() when the frame went out / came in. */
+  at: number;
+  direction: 'sent' | 'received';
+  url: string;
+  text: string;
+}
+
+const frames = new WeakMap<Page, SipFrame[]>();
+
+/** Every SIP message the page sent or received over WebSocket, in order. */
+export function sipFrames(page: Page): SipFrame[] {
+  return frames.get(page) ?? [];
+}
+
+/** Start lines of the requests the page sent, e.g. `REGISTER sip:server1.test SIP/2.0`, with their times. */
+export function sentRequests(page: Page, method: string): SipFrame[] {
+  return sipFrames(page).filter((f) => f.direction === 'sent' && f.text.startsWith(`${method} `));
+}
+
+/** Opens the test page in a fresh browser context (its own microphone, peer connections, events). */
+export async function openPhonePage(browser: Browser, webUrl: string): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('console', (m) => consoleLines.push(m.text()));
+  page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
+  const list: SipFrame[] = [];
+  frames.set(page, list);
+  page.on('websocket', (ws) => {
+    const url = ws.url();
+    const text = (payload: string | Buffer): string => (typeof payload === 'string' ? payload : payload.toString('utf8'));
+    ws.on('framesent', (f) => list.push({ at: Date.now(), direction: 'sent', url, text: text(f.payload) }));
+    ws.on('framereceived', (f) => list.push({ at: Date.now(), direction: 'received', url, text: text(f.payload) }));
+  });
+  await page.goto(`${webUrl}/test/e2e/pages/phone.html`);
+  await page.waitForFunction(() => customElements.get('soft-phone') !== undefined, undefined, { timeout: 15_000 });
+  return page;
+}
+
+// --- phones ---------------------------------------------------------------------------------
+
+export interface RecordedEvent {
+  phone: string;
+  type: string;
+  detail: Record<string, unknown> & { call?: CallSnapshot };
+  /** performance.now() in the page. */
+  t: number;
+}
+
+export interface CallSnapshot {
+  id: string;
+  direction: 'inbound' | 'outbound';
+  state: string;
+  remote: { number: string; displayName?: string; kind: string };
+  muted: boolean;
+  held: boolean;
+  endCause?: string;
+  startedAt: number;
+  answeredAt?: number;
+}
+
+export interface PhoneOptions {
+  /** WebSocket URL(s), failover order. */
+  server: string | string[];
+  account: LabAccount;
+  /** Wrong password etc. */
+  password?: string;
+  /** Extra attributes, e.g. `{ refresh: '15' }`. */
+  attrs?: Record<string, string>;
+  /** Seconds between keep-alive pings (engine option). */
+  keepAlive?: number;
+}
+
+let phoneCounter = 0;
+
+/** A `<soft-phone>` in a test page, driven through its public API. */
+export class Phone {
+  constructor(
+    readonly page: Page,
+    readonly id: string,
+    readonly account: LabAccount,
+  ) {}
+
+  static async add(page: Page, options: PhoneOptions): Promise<Phone> {
+    const id = `phone-${options.account.extension}-${++phoneCounter}`;
+    await page.evaluate(
+      ({ id, o }) => {
+        const w = window as unknown as { __test: { addPhone(x: unknown): string } };
+        w.__test.addPhone({
+          id,
+          server: o.server,
+          domain: o.account.domain,
+          extension: o.account.extension,
+          password: o.password ?? o.account.password,
+          displayName: o.account.displayName,
+          attrs: o.attrs ?? {},
+          engineOptions: { candidateFilter: ['127.0.0.1'], ...(o.keepAlive ? { keepAlive: o.keepAlive } : {}) },
+        });
+      },
+      { id, o: options },
+    );
+    return new Phone(page, id, options.account);
+  }
+
+  /** Calls a method of the element; resolves with its (serializable) result, rejects with `code: message`. */
+  async invoke<T = unknown>(method: string, ...args: unknown[]): Promise<T> {
+    const result = await this.page.evaluate(
+      async ({ id, method, args }) => {
+        const el = document.getElementById(id) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+        try {
+          const value = await el[method]!(...args);
+          return { ok: true as const, value: value === undefined ? null : JSON.parse(JSON.stringify(value)) };
+        } catch (e) {
+          const err = e as { code?: string; message?: string };
+          return { ok: false as const, code: err.code ?? 'UNKNOWN', message: err.message ?? String(e) };
+        }
+      },
+      { id: this.id, method, args },
+    );
+    if (!result.ok) throw Object.assign(new Error(`${result.code}: ${result.message}`), { code: result.code });
+    return result.value as T;
+  }
+
+  async prop<T = unknown>(name: string): Promise<T> {
+    return this.page.evaluate(
+      ({ id, name }) => JSON.parse(JSON.stringify((document.getElementById(id) as unknown as Record<string, unknown>)[name] ?? null)),
+      { id: this.id, name },
+    ) as Promise<T>;
+  }
+
+  registrationState(): Promise<string> {
+    return this.prop<string>('registrationState');
+  }
+
+  calls(): Promise<CallSnapshot[]> {
+    return this.prop<CallSnapshot[]>('calls');
+  }
+
+  async events(type?: string): Promise<RecordedEvent[]> {
+    const all = await this.page.evaluate(() => (window as unknown as { __events: RecordedEvent[] }).__events);
+    return all.filter((e) => e.phone === this.id && (type === undefined || e.type === type));
+  }
+
+  /** Waits for the `count`-th event of a type (counting from the phone's creation) that matches. */
+  async waitForEvent(
+    type: string,
+    options: { count?: number; timeoutMs?: number; where?: (e: RecordedEvent) => boolean } = {},
+  ): Promise<RecordedEvent> {
+    const count = options.count ?? 1;
+    const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+    for (;;) {
+      const found = (await this.events(type)).filter(options.where ?? (() => true));
+      if (found.length >= count) return found[count - 1]!;
+      if (Date.now() > deadline) {
+        const seen = (await this.events()).map((e) => e.type).join(', ');
+        throw new Error(`${this.id}: no ${type} #${count} within ${options.timeoutMs ?? 15_000} ms (seen: ${seen})`);
+      }
+      await sleep(50);
+    }
+  }
+
+  waitForCallState(state: string, options: { count?: number; timeoutMs?: number } = {}): Promise<RecordedEvent> {
+    return this.waitForEvent('softphone-call-state', { ...options, where: (e) => e.detail.call?.state === state });
+  }
+
+  /** The page's clock (performance.now()), to measure against event times. */
+  now(): Promise<number> {
+    return this.page.evaluate(() => performance.now());
+  }
+
+  /** Removes the element from the document (it can be put back with reattach()). */
+  remove(): Promise<void> {
+    return this.page.evaluate((id) => {
+      const w = window as unknown as { __detached?: Record<string, Element> };
+      const el = document.getElementById(id);
+      if (!el) return;
+      (w.__detached ??= {})[id] = el;
+      el.remove();
+    }, this.id);
+  }
+
+  /** Puts the (same) element back into the document. */
+  reattach(): Promise<void> {
+    return this.page.evaluate((id) => {
+      const w = window as unknown as { __detached?: Record<string, Element> };
+      const el = w.__detached?.[id];
+      if (el) document.body.append(el);
+    }, this.id);
+  }
+
+  /** outerHTML of the element and its shadow root, and every attribute. */
+  dom(): Promise<string> {
+    return this.page.evaluate((id) => {
+      const el = document.getElementById(id);
+      if (!el) return '';
+      const attrs = [...el.attributes].map((a) => `${a.name}=${a.value}`).join(' ');
+      return `${el.outerHTML}\n${el.shadowRoot?.innerHTML ?? ''}\n${attrs}`;
+    }, this.id);
+  }
+}
+
+/** Byte counters of every peer connection of the page, oldest first. */
+export function peerBytes(page: Page): Promise<{ sent: number; received: number; state: string }[]> {
+  return page.evaluate(() => (window as unknown as { __test: { bytes(): Promise<{ sent: number; received: number; state: string }[]> } }).__test.bytes());
+}
+
+/** Live microphone tracks and open peer connections of the page. */
+export function mediaLeft(page: Page): Promise<{ tracks: number; peerConnections: number }> {
+  return page.evaluate(() => {
+    const t = (window as unknown as { __test: { liveTracks(): number; openPeerConnections(): number } }).__test;
+    return { tracks: t.liveTracks(), peerConnections: t.openPeerConnections() };
+  });
+}
+
+/** Listens to the newest call's remote audio: the strongest level (dBFS) at each frequency, and the peak. */
+export function listen(
+  page: Page,
+  freqs: number[],
+  ms: number,
+): Promise<{ levels: Record<string, number>; peak: { freq: number; db: number } }> {
+  return page.evaluate(
+    ({ freqs, ms }) =>
+      (
+        window as unknown as {
+          __test: { listen(f: number[], ms: number): Promise<{ levels: Record<string, number>; peak: { freq: number; db: number } }> };
+        }
+      ).__test.listen(freqs, ms),
+    { freqs, ms },
+  );
+}
+
+// --- fixtures -------------------------------------------------------------------------------
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it returns a value other than undefined/false. */
+export async function until<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+export interface Fixture {
+  lab: Lab;
+  web: WebServer;
+  browser: Browser;
+  /** A test of this file; a failure keeps the lab logs. */
+  test(name: string, fn: () => Promise<void>, options?: { timeout?: number }): void;
+}
+
+/**
+ * Starts the lab, the web server and Chromium in `before`, stops them in `after` (lab logs kept
+ * when a test failed). Use inside a `describe`, and declare tests with `fixture.test()`.
+ */
+export function withLab(options: { lab?: LabOptions; fakeAudioFile?: string | (() => string) } = {}): Fixture {
+  let failed = false;
+  const fixture = {
+    test(name: string, fn: () => Promise<void>, opts: { timeout?: number } = {}) {
+      it(name, { timeout: opts.timeout ?? 120_000 }, async () => {
+        try {
+          await fn();
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      });
+    },
+  } as Fixture;
+  before(async () => {
+    ensureBuilt();
+    fixture.web = await startWebServer();
+    fixture.lab = await startLab(options.lab);
+    const audio = typeof options.fakeAudioFile === 'function' ? options.fakeAudioFile() : options.fakeAudioFile;
+    fixture.browser = await launchBrowser(audio ? { fakeAudioFile: audio } : {});
+  });
+  after(async () => {
+    await fixture.browser?.close().catch(() => undefined);
+    await fixture.web?.close().catch(() => undefined);
+    await fixture.lab?.stop({ keepLogs: failed }).catch(() => undefined);
+  });
+  return fixture;
+}
+
+/** A 440 Hz tone WAV (48 kHz mono, 30 s) made with sox in a temp dir; the dir is removed at exit. */
+export function toneWav(freq = 440, seconds = 30): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'soft-phone-tone-'));
+  const file = path.join(dir, `tone-${freq}.wav`);
+  execFileSync('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', file, 'synth', String(seconds), 'sine', String(freq), 'vol', '0.5']);
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return file;
+}
