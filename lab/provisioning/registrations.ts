@@ -75,3 +75,25 @@ export function kamailioRpcSource(urls: string | string[], timeoutMs = 2000): Re
     return merged;
   };
 }
+
+/** Calls one Kamailio JSON-RPC method on every URL; returns nothing, throws on the first failure. */
+async function rpcAll(urls: string[], method: string, params: unknown[], timeoutMs: number): Promise<void> {
+  for (const url of urls) {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await response.text();
+  }
+}
+
+/**
+ * Drops the registrations of `aors` (`user@domain`) from Kamailio's memory (`ul.rm`), so a deleted or
+ * deactivated account stops receiving calls now instead of when its last registration expires.
+ */
+export async function dropRegistrations(urls: string | string[], aors: string[], timeoutMs = 2000): Promise<void> {
+  const list = Array.isArray(urls) ? urls : [urls];
+  for (const aor of aors) await rpcAll(list, 'ul.rm', ['location', aor], timeoutMs);
+}

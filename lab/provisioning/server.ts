@@ -17,7 +17,8 @@ import {
   type AccountInput,
   type AccountView,
 } from './store.js';
-import { kamailioRpcSource, type ContactInfo, type RegistrationSource } from './registrations.js';
+import { dropRegistrations, kamailioRpcSource, type ContactInfo, type RegistrationSource } from './registrations.js';
+import { listAccounts as listSubscribers } from '../accounts-db.js';
 
 export interface ProvisioningServerOptions {
   /** The SQLite file, shared with the lab's Kamailio (its `subscriber` table). */
@@ -167,6 +168,24 @@ export async function startProvisioningServer(options: ProvisioningServerOptions
     }
   }
 
+  const rpcUrls =
+    typeof options.registrations === 'string' || Array.isArray(options.registrations) ? options.registrations : undefined;
+
+  /**
+   * After an account lost its subscriber row (deleted, deactivated), Kamailio still holds its
+   * registration until it expires: drop every registration of our domain that has no row any more.
+   */
+  async function dropStaleRegistrations(): Promise<void> {
+    if (!rpcUrls || !regSource) return;
+    try {
+      const known = new Set(listSubscribers(store.db, store.domain).map((a) => `${a.username}@${store.domain}`));
+      const stale = [...(await regSource()).keys()].filter((aor) => aor.endsWith(`@${store.domain}`) && !known.has(aor));
+      await dropRegistrations(rpcUrls, stale);
+    } catch {
+      // Kamailio unreachable: its registrations expire on their own (30 s in the lab).
+    }
+  }
+
   async function withRegistration(accounts: AccountView[]): Promise<unknown[]> {
     const reg = await registrationOf();
     return accounts.map((a) => ({ ...a, registration: a.virtual ? { state: 'virtual', contacts: [] } : reg(a.number) }));
@@ -246,6 +265,7 @@ export async function startProvisioningServer(options: ProvisioningServerOptions
       pattern: /^\/admin\/users\/([^/]+)$/,
       handler: async ([u]) => {
         store.deleteUser(decodeSegment(u!));
+        await dropStaleRegistrations();
         return [204];
       },
     },
@@ -275,7 +295,9 @@ export async function startProvisioningServer(options: ProvisioningServerOptions
         const num = number('number', n!);
         const b = await body();
         onlyFields(b, ACCOUNT_FIELDS);
-        return [200, store.updateAccount(num, b as AccountInput)];
+        const view = store.updateAccount(num, b as AccountInput);
+        await dropStaleRegistrations();
+        return [200, view];
       },
     },
     {
@@ -283,6 +305,7 @@ export async function startProvisioningServer(options: ProvisioningServerOptions
       pattern: /^\/admin\/accounts\/([^/]+)$/,
       handler: async ([n]) => {
         store.deleteAccount(number('number', n!));
+        await dropStaleRegistrations();
         return [204];
       },
     },

@@ -14,6 +14,8 @@ import Database from 'better-sqlite3';
 import { startProvisioningServer, type ProvisioningServer } from '../../lab/provisioning/server.js';
 import { createProvisioningClient } from '../../src/provisioning/client.js';
 import { SoftPhoneError } from '../../src/errors.js';
+import { startLab, type Lab } from '../../lab/lab.js';
+import { SipWsClient } from '../../lab/sip-ws-client.js';
 
 const DOMAIN = 'server1.test';
 const WS = ['ws://127.0.0.1:8088', 'ws://127.0.0.1:8090'];
@@ -467,5 +469,87 @@ describe('registration state from Kamailio', () => {
         await server.close();
       }
     });
+  });
+});
+
+describe('on the lab Kamailio: accounts register at once, deleted ones are refused', () => {
+  let lab: Lab | undefined;
+  let prov: ProvisioningServer | undefined;
+  const clients: SipWsClient[] = [];
+  before(async () => {
+    lab = await startLab({ servers: ['server1'] });
+    const s1 = lab.servers.server1;
+    prov = await startProvisioningServer({
+      dbFile: lab.dbFile,
+      domain: s1.domain,
+      servers: [s1.wsUrl],
+      registrations: `http://127.0.0.1:${s1.wsPort}/RPC`,
+    });
+  });
+  after(async () => {
+    for (const c of clients) await c.close().catch(() => undefined);
+    await prov?.close();
+    await lab?.stop();
+  });
+
+  async function phone(sip: { server: string[]; domain: string; extension: string; authUser: string; password: string }) {
+    const c = await SipWsClient.connect({
+      wsUrl: sip.server[0]!,
+      domain: sip.domain,
+      user: sip.extension,
+      authUser: sip.authUser,
+      password: sip.password,
+    });
+    clients.push(c);
+    return c;
+  }
+
+  it('a user created through the admin API logs in and registers; deleted, it is refused; its number is recycled', async () => {
+    const api = apiOf(prov!.url);
+    const created = await api('POST', '/admin/users', { id: 'ann', name: 'Ann' });
+    assert.equal(created.status, 201);
+    const session = await createProvisioningClient({ baseUrl: prov!.url, agent: 'ann' }).startSession();
+    assert.ok(session.sip);
+    const annPhone = await phone(session.sip);
+    assert.equal((await annPhone.register()).status, 200, 'registers with the settings the session handed out');
+
+    const regs = (await api('GET', '/admin/registrations')).body as { number: string; state: string }[];
+    assert.deepEqual(regs.find((r) => r.number === session.sip!.extension)?.state, 'registered');
+    const account = (await api('GET', `/admin/accounts/${session.sip.extension}`)).body;
+    assert.equal(account.registration.state, 'registered');
+    assert.equal(account.inUseBy, 'ann');
+
+    assert.equal((await api('DELETE', '/admin/users/ann')).status, 204);
+    const after = (await api('GET', '/admin/registrations')).body as { number: string; state: string }[];
+    assert.ok(
+      !after.some((r) => r.number === session.sip!.extension),
+      'the deleted account is gone from the list and from Kamailio',
+    );
+    assert.ok(
+      !(await lab!.servers.server1.registrations()).includes(`sip:${session.sip.extension}@${session.sip.domain}`),
+      'Kamailio dropped the registration at once',
+    );
+    const refused = await annPhone.register();
+    assert.ok([401, 403].includes(refused.status), `deleted account answered ${refused.status}`);
+
+    // The next user gets the same number with a new password; the old one stays refused.
+    const bob = await api('POST', '/admin/users', { id: 'bob', name: 'Bob' });
+    assert.equal(bob.body.extension, session.sip.extension);
+    const bobSession = await createProvisioningClient({ baseUrl: prov!.url, agent: 'bob' }).startSession();
+    assert.equal((await (await phone(bobSession.sip!)).register()).status, 200);
+    const stale = await phone(session.sip);
+    assert.ok([401, 403].includes((await stale.register()).status), "the old password does not open the recycled number");
+  });
+
+  it('a deactivated account is refused at its next REGISTER and accepted again once reactivated', async () => {
+    const api = apiOf(prov!.url);
+    const acc = await api('POST', '/admin/accounts', { password: 'pool-secret-1' });
+    const sip = { server: [lab!.servers.server1.wsUrl], domain: lab!.servers.server1.domain, extension: acc.body.number, authUser: acc.body.number, password: 'pool-secret-1' };
+    const p = await phone(sip);
+    assert.equal((await p.register()).status, 200);
+    await api('PATCH', `/admin/accounts/${acc.body.number}`, { active: false });
+    assert.ok([401, 403].includes((await p.register()).status));
+    await api('PATCH', `/admin/accounts/${acc.body.number}`, { active: true });
+    assert.equal((await p.register()).status, 200);
   });
 });
