@@ -45,6 +45,7 @@ interface Slot {
   ua: UserAgent;
   registerer: Registerer;
   registered: boolean;
+  recovering: boolean;
   parked?: Parked;
 }
 
@@ -378,33 +379,69 @@ async function startSlot(cfg: OrbitPageConfig, slot: string, password: string): 
     },
   });
   const registerer = new Registerer(ua, { expires: 30, refreshFrequency: 50 });
-  const state: Slot = { slot, ua, registerer, registered: false };
+  const state: Slot = { slot, ua, registerer, registered: false, recovering: false };
   ua.delegate = {
     onInvite: (invitation) => onInvite(state, invitation),
     // SIP.js does not reconnect by itself; a lab server restart must not lose the slots.
     onDisconnect: (error) => {
-      if (error && !stopping) reconnect(state);
+      setRegistered(state, false);
+      if (error) recover(state);
     },
   };
   registerer.stateChange.addListener((s) => {
-    const registered = s === RegistererState.Registered;
-    if (registered !== state.registered) {
-      state.registered = registered;
-      emit({ type: registered ? 'registered' : 'unregistered', slot });
+    // Refused or timed out (server restarting, account not visible yet): try again.
+    if (s === RegistererState.Unregistered) {
+      setRegistered(state, false);
+      recover(state);
     }
   });
-  await ua.start();
-  await registerer.register();
+  try {
+    await ua.start();
+    await register(state);
+  } catch {
+    recover(state);
+  }
   return state;
 }
 
-function reconnect(slot: Slot): void {
+function setRegistered(slot: Slot, registered: boolean): void {
+  if (registered === slot.registered) return;
+  slot.registered = registered;
+  emit({ type: registered ? 'registered' : 'unregistered', slot: slot.slot });
+}
+
+/**
+ * The Registerer's state stays "Registered" across a lost connection, so whether the server
+ * knows the slot is tracked here, from the answers to REGISTER.
+ */
+function register(slot: Slot): Promise<void> {
+  return slot.registerer
+    .register({
+      requestDelegate: {
+        onAccept: () => setRegistered(slot, true),
+        onReject: () => {
+          setRegistered(slot, false);
+          recover(slot);
+        },
+      },
+    })
+    .then(() => undefined);
+}
+
+/**
+ * Reconnects and registers again, once a second until it works. register() rejects while an
+ * earlier REGISTER still waits for its answer (lost with the old connection); that clears when
+ * the transaction times out, so retrying is enough.
+ */
+function recover(slot: Slot): void {
+  if (stopping || slot.recovering) return;
+  slot.recovering = true;
   setTimeout(() => {
+    slot.recovering = false;
     if (stopping) return;
-    slot.ua
-      .reconnect()
-      .then(() => slot.registerer.register())
-      .catch(() => reconnect(slot));
+    (slot.ua.isConnected() ? Promise.resolve() : slot.ua.reconnect())
+      .then(() => register(slot))
+      .catch(() => recover(slot));
   }, 1000);
 }
 

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { deleteAccount, openAccountsDb, upsertAccount } from '../accounts-db.js';
 import { launchLabChromium, openLabPage } from './browser.js';
 import type { PageHost } from './browser.js';
@@ -39,6 +39,11 @@ export interface ParkOrbitOptions {
   onEvent?: (event: OrbitEvent) => void;
   /** How long to wait for every slot to register; default 15 s. */
   readyTimeoutMs?: number;
+  /**
+   * A Chromium to open the orbit's page in (e.g. one orbit per lab server sharing one browser);
+   * stop() then closes only that page. Default: the orbit launches and closes its own browser.
+   */
+  browser?: Browser;
 }
 
 export interface ParkOrbit {
@@ -80,19 +85,19 @@ export async function startParkOrbit(options: ParkOrbitOptions): Promise<ParkOrb
 
   const db = openAccountsDb(options.dbFile);
   const runDir = mkdtempSync(join(tmpdir(), 'park-orbit-'));
-  let browser: Browser | undefined;
+  const ownBrowser = options.browser === undefined;
+  let browser: Browser | undefined = options.browser;
   let host: PageHost | undefined;
+  let page: Page | undefined;
   let stopped: Promise<void> | undefined;
 
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       try {
-        if (browser?.isConnected()) {
-          const page = browser.contexts()[0]?.pages()[0];
-          await page?.evaluate(() => window.parkOrbit?.stop()).catch(() => undefined);
-        }
+        await page?.evaluate(() => window.parkOrbit?.stop()).catch(() => undefined);
       } finally {
-        await browser?.close().catch(() => undefined);
+        if (ownBrowser) await browser?.close().catch(() => undefined);
+        else await page?.close().catch(() => undefined);
         await host?.close();
         try {
           for (const { slot } of config.slots) deleteAccount(db, slot, options.domain);
@@ -109,36 +114,32 @@ export async function startParkOrbit(options: ParkOrbitOptions): Promise<ParkOrb
     for (const { slot, password } of config.slots) {
       upsertAccount(db, { username: slot, domain: options.domain, password });
     }
-    browser = await launchLabChromium();
+    browser ??= await launchLabChromium();
     const opened = await openLabPage(browser, runDir, 'orbit-page.ts', 'park orbit');
     host = opened.host;
-    const page = opened.page;
-    page.on('pageerror', (error) => log({ type: 'error', message: `page: ${error.message}` }));
-    await page.exposeFunction('parkOrbitEvent', (event: OrbitEvent) => log(event));
-    await page.evaluate((cfg) => window.parkOrbit.start(cfg), config);
+    const orbitPage = (page = opened.page);
+    orbitPage.on('pageerror', (error) => log({ type: 'error', message: `page: ${error.message}` }));
+    await orbitPage.exposeFunction('parkOrbitEvent', (event: OrbitEvent) => log(event));
+    await orbitPage.evaluate((cfg) => window.parkOrbit.start(cfg), config);
 
-    const registered = (): Promise<string[]> => page.evaluate(() => window.parkOrbit.registered());
+    const registered = (): Promise<string[]> => orbitPage.evaluate(() => window.parkOrbit.registered());
     const ready = async (timeoutMs = options.readyTimeoutMs ?? 15_000): Promise<void> => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const missing = slots.filter((s) => !registeredNow.includes(s));
+        const now = await registered();
+        const missing = slots.filter((s) => !now.includes(s));
         if (missing.length === 0) return;
         if (Date.now() > deadline) throw new Error(`park orbit slots not registered: ${missing.join(', ')}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
-        registeredNow = await registered();
       }
     };
-    let registeredNow = await registered();
     await ready();
 
     return {
       slots: [...slots],
-      occupied: () => page.evaluate(() => window.parkOrbit.occupied()),
+      occupied: () => orbitPage.evaluate(() => window.parkOrbit.occupied()),
       registered,
-      ready: async (timeoutMs) => {
-        registeredNow = await registered();
-        await ready(timeoutMs);
-      },
+      ready,
       stop,
     };
   } catch (error) {
