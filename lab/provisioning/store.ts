@@ -17,6 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { checkForwarding, type ForwardingSettings } from '../../src/provisioning/forwarding.js';
+import { AUTOMATIC_STATUSES, AVAILABLE_STATUS, VIRTUAL_STATUS } from '../../src/provisioning/client.js';
 import { createAccountsDb, deleteAccount as deleteSubscriber, upsertAccount as upsertSubscriber } from '../accounts-db.js';
 
 export class ApiError extends Error {
@@ -75,9 +76,8 @@ export interface SessionView {
   startedAt: number;
 }
 
-export const AVAILABLE = 'available';
-export const VIRTUAL = 'virtual';
-export const AUTOMATIC_STATUSES = ['incoming call', 'outgoing call'] as const;
+const AVAILABLE = AVAILABLE_STATUS;
+const VIRTUAL = VIRTUAL_STATUS;
 const RESERVED_STATUSES: readonly string[] = [AVAILABLE, VIRTUAL, ...AUTOMATIC_STATUSES];
 export const DEFAULT_STATUSES = ['break', 'lunch', 'training'];
 

@@ -74,6 +74,16 @@ export interface ProvisioningClient {
 }
 
 export const NO_FREE_NUMBER_MESSAGE = 'No free number or the number is invalid';
+
+/** Every softphone login starts in this status. */
+export const AVAILABLE_STATUS = 'available';
+/** The built-in status of a virtual login (not renamable). */
+export const VIRTUAL_STATUS = 'virtual';
+/**
+ * Statuses the phone sets by itself while a call is up (not for the agent's menu). A softphone
+ * session's `statuses` ends with them; a virtual session never offers them.
+ */
+export const AUTOMATIC_STATUSES: readonly string[] = ['incoming call', 'outgoing call'];
 export const DEFAULT_TIMEOUT_MS = 8000;
 
 const EXTENSION_RE = /^[0-9]{1,16}$/;
