@@ -364,7 +364,8 @@ export class SipEngine implements PhoneEngine {
     };
     session.stateChange.addListener((next) => {
       if (next === SessionState.Established) this.#move(ctx, CallState.Established);
-      else if (next === SessionState.Terminated) this.#finish(ctx);
+      // SIP.js terminates the session before it hands us the final response that says why.
+      else if (next === SessionState.Terminated) queueMicrotask(() => this.#finish(ctx));
     });
   }
 

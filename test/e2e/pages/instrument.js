@@ -78,6 +78,20 @@
       document.body.append(el);
       return id;
     },
+    /** Makes a phone answer every incoming call at once (no test round trip in the measured set-up time). */
+    autoAnswer(id, on) {
+      const el = document.getElementById(id);
+      window.__autoAnswer ??= new Map();
+      const previous = window.__autoAnswer.get(id);
+      if (previous) el.removeEventListener('softphone-incoming-call', previous);
+      window.__autoAnswer.delete(id);
+      if (!on) return;
+      const listener = (e) => {
+        el.answer(e.detail.call.id).catch((err) => window.__console.push(`autoAnswer: ${err.message}`));
+      };
+      window.__autoAnswer.set(id, listener);
+      el.addEventListener('softphone-incoming-call', listener);
+    },
     /** Live microphone tracks the phone opened and has not stopped. */
     liveTracks() {
       return window.__streams.flatMap((s) => s.getTracks()).filter((t) => t.readyState === 'live').length;

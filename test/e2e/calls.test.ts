@@ -1,0 +1,225 @@
+/**
+ * Calls with real audio, end to end: `<soft-phone>` elements in Chromium (each in its own page, as
+ * two agents would be) against the lab's Kamailio. Chromium's microphone is a 440 Hz tone, so a test
+ * can check that exactly that tone arrives at the far end. Set-up times are printed, not asserted.
+ */
+import assert from 'node:assert/strict';
+import { after, describe } from 'node:test';
+import type { Page } from 'playwright-core';
+import { SipWsClient, type SipMessage } from '../../lab/sip-ws-client.js';
+import { listen, openPhonePage, peerBytes, Phone, sleep, toneWav, until, withLab, type RecordedEvent } from './harness.js';
+
+const TONE_HZ = 440;
+/** DTMF '1' is 697 Hz + 1209 Hz (RFC 4733 events, played out by the receiving WebRTC stack). */
+const DTMF_1 = [697, 1209];
+
+const ms = (n: number): string => `${Math.round(n)} ms`;
+
+describe('calls with real audio', () => {
+  const fx = withLab({ lab: { servers: ['server1'] }, fakeAudioFile: () => toneWav(TONE_HZ) });
+  const scripted: SipWsClient[] = [];
+  after(async () => {
+    for (const c of scripted) await c.close().catch(() => undefined);
+  });
+
+  let alice: Phone;
+  let carol: Phone;
+  const account = (ext: string) => {
+    const a = fx.lab.accounts.server1.find((x) => x.extension === ext);
+    assert.ok(a, `lab account ${ext}`);
+    return a;
+  };
+  async function phone(ext: string): Promise<Phone> {
+    const page: Page = await openPhonePage(fx.browser, fx.web.url);
+    const p = await Phone.add(page, { server: fx.lab.servers.server1.wsUrl, account: account(ext) });
+    await p.waitForEvent('softphone-registered');
+    return p;
+  }
+  /** A far end scripted in Node: registers `ext` and answers every INVITE with `status`. */
+  async function scriptedPhone(ext: string, status: number, reason: string): Promise<SipWsClient> {
+    const a = account(ext);
+    const client = await SipWsClient.connect({ wsUrl: fx.lab.servers.server1.wsUrl, domain: a.domain, user: a.extension, password: a.password });
+    scripted.push(client);
+    client.onrequest = (request: SipMessage) => {
+      if (request.method === 'INVITE') client.reply(request, status, reason);
+      else client.reply(request, 200, 'OK');
+    };
+    const answer = await client.register(30);
+    assert.equal(answer.status, 200);
+    return client;
+  }
+  const ended = async (p: Phone, n: number): Promise<RecordedEvent> => p.waitForEvent('softphone-call-ended', { count: n });
+  const endedCount = async (p: Phone): Promise<number> => (await p.events('softphone-call-ended')).length;
+
+  /** alice dials, carol answers; returns alice's dial -> established time (measured in alice's page). */
+  async function connect(autoAnswer: boolean): Promise<number> {
+    const before = (await alice.events('softphone-call-established')).length;
+    if (!autoAnswer) {
+      const rings = (await carol.events('softphone-incoming-call')).length;
+      await alice.invoke('call', '4000');
+      await carol.waitForEvent('softphone-incoming-call', { count: rings + 1 });
+      await carol.invoke('answer');
+    } else {
+      await alice.invoke('call', '4000');
+    }
+    const established = await alice.waitForEvent('softphone-call-established', { count: before + 1 });
+    const dialing = (await alice.events('softphone-call-state')).find(
+      (e) => e.detail.call?.id === established.detail.call?.id && e.detail.call?.state === 'dialing',
+    );
+    assert.ok(dialing, 'a dialing state before established');
+    await until(async () => (await carol.calls()).some((c) => c.state === 'established') || undefined, 'carol established');
+    return established.t - dialing.t;
+  }
+
+  async function hangUpAll(): Promise<void> {
+    for (const p of [alice, carol]) {
+      for (const c of await p.calls()) await p.invoke('hangup', c.id).catch(() => undefined);
+    }
+    await until(async () => ((await alice.calls()).length === 0 && (await carol.calls()).length === 0) || undefined, 'no calls left');
+  }
+
+  const autoAnswer = (p: Phone, on: boolean): Promise<void> =>
+    p.page.evaluate(
+      ({ id, on }) => (window as unknown as { __test: { autoAnswer(id: string, on: boolean): void } }).__test.autoAnswer(id, on),
+      { id: p.id, on },
+    );
+
+  fx.test('alice calls carol, carol answers, and both hear each other (440 Hz tone both ways)', async () => {
+    alice = await phone('3999');
+    carol = await phone('4000');
+    // The first call of fresh pages: cold microphone, first peer connection.
+    await autoAnswer(carol, true);
+    const firstCall = await connect(true);
+    await autoAnswer(carol, false);
+    console.log(`  call to established (first call): ${ms(firstCall)}`);
+    const ringing = await carol.waitForEvent('softphone-incoming-call');
+    assert.equal(ringing.detail.call?.remote.number, '3999');
+    assert.equal(ringing.detail.call?.remote.displayName, 'Alice');
+    assert.equal(ringing.detail.call?.direction, 'inbound');
+    const established = await alice.waitForEvent('softphone-call-established');
+    assert.equal(established.detail.call?.remote.number, '4000');
+    assert.equal(established.detail.call?.direction, 'outbound');
+
+    // Audio flows both ways: every byte counter keeps growing.
+    const first = [await peerBytes(alice.page), await peerBytes(carol.page)];
+    await sleep(1500);
+    const second = [await peerBytes(alice.page), await peerBytes(carol.page)];
+    for (const [side, i] of [['alice', 0], ['carol', 1]] as const) {
+      const a = first[i]!.at(-1)!;
+      const b = second[i]!.at(-1)!;
+      assert.ok(b.received > a.received, `${side} receives audio (${a.received} -> ${b.received} bytes)`);
+      assert.ok(b.sent > a.sent, `${side} sends audio (${a.sent} -> ${b.sent} bytes)`);
+    }
+    // And it is the tone the other side's microphone picks up.
+    for (const [side, p] of [['carol', carol], ['alice', alice]] as const) {
+      const heard = await listen(p.page, [TONE_HZ], 1500);
+      console.log(`  ${side} hears a peak at ${heard.peak.freq.toFixed(0)} Hz, ${heard.peak.db.toFixed(1)} dBFS`);
+      assert.ok(Math.abs(heard.peak.freq - TONE_HZ) < 25, `${side} hears ${heard.peak.freq} Hz, expected ${TONE_HZ} Hz`);
+      assert.ok(heard.peak.db > -60, `${side} hears the tone loud enough (${heard.peak.db} dBFS)`);
+    }
+  });
+
+  fx.test('alice hangs up: hangup for alice, remote-hangup for carol', async () => {
+    const [a, c] = [await endedCount(alice), await endedCount(carol)];
+    await alice.invoke('hangup');
+    assert.equal((await ended(alice, a + 1)).detail.call?.endCause, 'hangup');
+    assert.equal((await ended(carol, c + 1)).detail.call?.endCause, 'remote-hangup');
+    assert.deepEqual(await alice.calls(), []);
+  });
+
+  fx.test('DTMF goes as RFC 4733 events and is heard at the far end', async () => {
+    await connect(false);
+    const quiet = await listen(carol.page, DTMF_1, 800);
+    await alice.invoke('sendDtmf', '1111');
+    const during = await listen(carol.page, DTMF_1, 1200);
+    console.log(`  DTMF 1 at carol: 697 Hz ${quiet.levels['697']!.toFixed(1)} -> ${during.levels['697']!.toFixed(1)} dBFS, 1209 Hz ${quiet.levels['1209']!.toFixed(1)} -> ${during.levels['1209']!.toFixed(1)} dBFS`);
+    for (const f of DTMF_1) {
+      assert.ok(during.levels[String(f)]! - quiet.levels[String(f)]! > 15, `${f} Hz rises when alice presses 1`);
+    }
+    await assert.rejects(alice.invoke('sendDtmf', '12x'), /INVALID_NUMBER.*12x/);
+    await hangUpAll();
+  });
+
+  fx.test('carol hangs up: remote-hangup for alice', async () => {
+    await connect(false);
+    const [a, c] = [await endedCount(alice), await endedCount(carol)];
+    await carol.invoke('hangup');
+    assert.equal((await ended(carol, c + 1)).detail.call?.endCause, 'hangup');
+    assert.equal((await ended(alice, a + 1)).detail.call?.endCause, 'remote-hangup');
+  });
+
+  fx.test('carol declines: declined on both sides', async () => {
+    const [a, c] = [await endedCount(alice), await endedCount(carol)];
+    const rings = (await carol.events('softphone-incoming-call')).length;
+    await alice.invoke('call', '4000');
+    await carol.waitForEvent('softphone-incoming-call', { count: rings + 1 });
+    await carol.invoke('decline');
+    assert.equal((await ended(alice, a + 1)).detail.call?.endCause, 'declined');
+    assert.equal((await ended(carol, c + 1)).detail.call?.endCause, 'declined');
+  });
+
+  fx.test('alice cancels before carol answers: hangup for alice, remote-hangup (missed) for carol', async () => {
+    const [a, c] = [await endedCount(alice), await endedCount(carol)];
+    const rings = (await carol.events('softphone-incoming-call')).length;
+    await alice.invoke('call', '4000');
+    await carol.waitForEvent('softphone-incoming-call', { count: rings + 1 });
+    await alice.waitForCallState('ringing', { count: rings + 1 });
+    await alice.invoke('hangup');
+    assert.equal((await ended(alice, a + 1)).detail.call?.endCause, 'hangup');
+    const missed = await ended(carol, c + 1);
+    assert.equal(missed.detail.call?.endCause, 'remote-hangup');
+    assert.equal(missed.detail.call?.answeredAt, undefined);
+  });
+
+  fx.test('a busy phone (486) ends the call as busy', async () => {
+    await scriptedPhone('4002', 486, 'Busy Here');
+    const a = await endedCount(alice);
+    await alice.invoke('call', '4002');
+    assert.equal((await ended(alice, a + 1)).detail.call?.endCause, 'busy');
+  });
+
+  fx.test('a phone that does not answer (480) ends the call as no-answer', async () => {
+    await scriptedPhone('4001', 480, 'Temporarily Unavailable');
+    const a = await endedCount(alice);
+    await alice.invoke('call', '4001');
+    assert.equal((await ended(alice, a + 1)).detail.call?.endCause, 'no-answer');
+  });
+
+  fx.test('an extension nobody registered ends the call as not-found', async () => {
+    const a = await endedCount(alice);
+    await alice.invoke('call', '4003');
+    assert.equal((await ended(alice, a + 1)).detail.call?.endCause, 'not-found');
+    assert.equal(await alice.registrationState(), 'registered');
+  });
+
+  fx.test('mute silences alice at carol; hold is confirmed by the far end', async () => {
+    await connect(false);
+    await alice.invoke('mute');
+    assert.equal((await alice.calls())[0]?.muted, true);
+    const muted = await listen(carol.page, [TONE_HZ], 1000);
+    await alice.invoke('unmute');
+    const unmuted = await listen(carol.page, [TONE_HZ], 1000);
+    console.log(`  440 Hz at carol: muted ${muted.levels['440']!.toFixed(1)} dBFS, unmuted ${unmuted.levels['440']!.toFixed(1)} dBFS`);
+    assert.ok(unmuted.levels['440']! - muted.levels['440']! > 20, 'the tone disappears while muted');
+
+    await alice.invoke('hold');
+    const held = (await alice.calls())[0];
+    assert.equal(held?.state, 'held');
+    assert.equal(held?.held, true);
+    await alice.waitForEvent('softphone-call-held');
+    await alice.invoke('unhold');
+    assert.equal((await alice.calls())[0]?.state, 'established');
+    await hangUpAll();
+  });
+
+  fx.test('call set-up times (dial to established, answered at once by the far end)', async () => {
+    await autoAnswer(carol, true);
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      times.push(await connect(true));
+      await hangUpAll();
+    }
+    console.log(`  call to established (warm): ${times.map(ms).join(', ')}`);
+    assert.equal(times.length, 5);
+  });
+});
