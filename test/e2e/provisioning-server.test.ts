@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
@@ -332,8 +333,8 @@ describe('the agent API', () => {
       await api('POST', '/admin/accounts', { number: '777' });
       child = spawn(
         process.execPath,
-        ['--import', 'tsx', 'lab/provisioning/main.ts', '--db', dbFile, '--domain', DOMAIN, '--server', WS[0]!],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
+        ['--import', 'tsx', fileURLToPath(new URL('../../lab/provisioning/main.ts', import.meta.url)), '--db', dbFile, '--domain', DOMAIN, '--server', WS[0]!],
+        { stdio: ['ignore', 'pipe', 'inherit'], cwd: fileURLToPath(new URL('../..', import.meta.url)) },
       );
       const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
       const remote = (JSON.parse(line) as { url: string }).url;
