@@ -229,7 +229,8 @@ function onInvite(slot: Slot, invitation: Invitation): void {
   const referredBy = invitation.request.getHeader('Referred-By');
   if (!slot.parked) {
     void park(slot, invitation, caller, referredBy);
-  } else if (referredBy) {
+  } else if (referredBy || slot.parked.session.state !== SessionState.Established) {
+    // A park attempt, or a retrieve of a call that is still being parked: busy either way.
     emit({ type: 'refused', slot: slot.slot, caller, reason: 'slot occupied' });
     invitation.reject({ statusCode: 486, reasonPhrase: 'Busy Here' }).catch(() => undefined);
   } else {
@@ -281,11 +282,22 @@ function armTimer(slot: Slot, parked: Parked): void {
 
 async function retrieve(slot: Slot, parked: Parked, session: Invitation, by: string): Promise<void> {
   unpark(slot, parked);
-  // Linked before answering: if the parked caller leaves meanwhile, the retriever is let go.
-  partners.set(session, parked.session);
-  partners.set(parked.session, session);
   try {
     await session.accept({ sessionDescriptionHandlerModifiers: [loopbackOnly] });
+  } catch (error) {
+    // The retriever went away before being answered: the call goes back to its slot if still free.
+    emit({ type: 'error', slot: slot.slot, message: `answering retrieve by ${by}: ${describe(error)}` });
+    if (parked.session.state === SessionState.Established && !slot.parked) {
+      slot.parked = parked;
+      armTimer(slot, parked);
+    }
+    return;
+  }
+  if (parked.session.state !== SessionState.Established) {
+    hangup(session);
+    return;
+  }
+  try {
     await bridge(session, parked.session);
     emit({ type: 'retrieved', slot: slot.slot, caller: parked.caller, by });
   } catch (error) {

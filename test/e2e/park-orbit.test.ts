@@ -225,4 +225,19 @@ describe('park orbit', { timeout: 120_000 }, () => {
     await hangup(parked.id);
     await ended(back.id);
   });
+
+  it('hangs up a call parked too long when nobody parked it', async () => {
+    // Dialing a free slot directly parks without Referred-By: there is nobody to give it back to.
+    const direct = await dial(OTHER, '701');
+    await established(direct);
+    const parkedAt = Date.now();
+    await hears(direct, [500, 900], 'music on hold');
+    const slot = (await orbit!.occupied())['701'];
+    assert.equal(slot?.caller, OTHER);
+    assert.equal(slot?.parkedBy, undefined);
+    await ended(direct, 10_000);
+    const waited = Date.now() - parkedAt;
+    assert.ok(waited > 2500, `hung up after ${waited} ms`);
+    assert.deepEqual(await orbit!.occupied(), {});
+  });
 });
