@@ -119,6 +119,7 @@ export class SipConnection {
   #wanted = false;
   #generation = 0;
   #disposed = false;
+  #registering: Promise<void> | undefined;
 
   #refreshTimer: ReturnType<typeof setTimeout> | undefined;
   #keepAliveTimer: ReturnType<typeof setTimeout> | undefined;
@@ -152,8 +153,25 @@ export class SipConnection {
     return before !== undefined && !sameConnection(before, config);
   }
 
-  /** Resolves once registered; rejects with AUTH_FAILED or, after every server failed once, TRANSPORT_ERROR (retrying goes on). */
-  async register(): Promise<void> {
+  /**
+   * Resolves once registered; rejects with AUTH_FAILED or, after every server failed once,
+   * TRANSPORT_ERROR (retrying goes on in the background). A call while one is under way joins it.
+   */
+  register(): Promise<void> {
+    if (this.#registering) return this.#registering;
+    const attempt = this.#register().finally(() => {
+      if (this.#registering === attempt) this.#registering = undefined;
+    });
+    this.#registering = attempt;
+    return attempt;
+  }
+
+  /** The agent wants to be registered (used to re-register after a configuration change). */
+  get wanted(): boolean {
+    return this.#wanted;
+  }
+
+  async #register(): Promise<void> {
     if (this.#disposed) throw new SoftPhoneError('NOT_ALLOWED', 'the phone was disposed');
     const config = this.#requireConfig();
     this.#wanted = true;

@@ -32,6 +32,8 @@ import { CallAudio } from './media.js';
 const DTMF_DURATION_MS = 100;
 const DTMF_GAP_MS = 70;
 const VALID_DTMF = /^[0-9*#A-D]+$/i;
+/** An outbound call nobody answers is given up after this long (end cause no-answer). */
+const NO_ANSWER_TIMEOUT_MS = 60_000;
 
 interface CallContext {
   id: string;
@@ -40,6 +42,7 @@ interface CallContext {
   /** Set by whoever knows first why the call ends (local action, final response, BYE). */
   endCause?: EndCause;
   ended: boolean;
+  noAnswerTimer?: ReturnType<typeof setTimeout>;
 }
 
 /** The end cause a final response (>= 300) to our INVITE stands for. */
@@ -100,8 +103,7 @@ export class SipEngine implements PhoneEngine {
   configure(config: EngineConfig): void {
     if (this.#disposed) return;
     const changed = this.#connection.configure(config);
-    const reg = this.#state.registration;
-    if (changed && (reg === RegistrationState.Registered || reg === RegistrationState.ConnectionLost)) {
+    if (changed && this.#connection.wanted) {
       void this.#connection
         .unregister('reconfigured')
         .then(() => this.#connection.register())
@@ -130,6 +132,11 @@ export class SipEngine implements PhoneEngine {
     this.#calls.set(ctx.id, ctx);
     this.#state.addCall({ id: ctx.id, direction: 'outbound', state: CallState.Dialing, remote: target.remote });
     this.#watch(ctx);
+    ctx.noAnswerTimer = setTimeout(() => {
+      if (inviter.state !== SessionState.Initial && inviter.state !== SessionState.Establishing) return;
+      ctx.endCause ??= 'no-answer';
+      inviter.cancel().catch(() => this.#finish(ctx));
+    }, NO_ANSWER_TIMEOUT_MS);
     try {
       await inviter.invite({
         requestDelegate: {
@@ -363,6 +370,7 @@ export class SipEngine implements PhoneEngine {
       },
     };
     session.stateChange.addListener((next) => {
+      if (next === SessionState.Established || next === SessionState.Terminated) clearTimeout(ctx.noAnswerTimer);
       if (next === SessionState.Established) this.#move(ctx, CallState.Established);
       // SIP.js terminates the session before it hands us the final response that says why.
       else if (next === SessionState.Terminated) queueMicrotask(() => this.#finish(ctx));
@@ -393,6 +401,7 @@ export class SipEngine implements PhoneEngine {
   #finish(ctx: CallContext): void {
     if (ctx.ended) return;
     ctx.ended = true;
+    clearTimeout(ctx.noAnswerTimer);
     this.#calls.delete(ctx.id);
     ctx.audio?.stop();
     if (this.#state.getCall(ctx.id)) {

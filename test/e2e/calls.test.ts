@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, describe } from 'node:test';
 import type { Page } from 'playwright-core';
 import { SipWsClient, type SipMessage } from '../../lab/sip-ws-client.js';
-import { listen, openPhonePage, peerBytes, Phone, sleep, toneWav, until, withLab, type RecordedEvent } from './harness.js';
+import { listen, mediaLeft, openPhonePage, peerBytes, Phone, sleep, toneWav, until, withLab, type RecordedEvent } from './harness.js';
 
 const TONE_HZ = 440;
 /** DTMF '1' is 697 Hz + 1209 Hz (RFC 4733 events, played out by the receiving WebRTC stack). */
@@ -221,5 +221,26 @@ describe('calls with real audio', () => {
     }
     console.log(`  call to established (warm): ${times.map(ms).join(', ')}`);
     assert.equal(times.length, 5);
+  });
+
+  fx.test('calls in progress end as connection-lost when the server dies; the phones come back', async () => {
+    await connect(true);
+    const [a, c] = [await endedCount(alice), await endedCount(carol)];
+    const restored = [(await alice.events('softphone-connection-restored')).length, (await carol.events('softphone-connection-restored')).length];
+    const server = fx.lab.servers.server1;
+    await server.kill();
+    try {
+      assert.equal((await ended(alice, a + 1)).detail.call?.endCause, 'connection-lost');
+      assert.equal((await ended(carol, c + 1)).detail.call?.endCause, 'connection-lost');
+      assert.equal(await alice.registrationState(), 'connection-lost');
+    } finally {
+      await server.start();
+    }
+    await alice.waitForEvent('softphone-connection-restored', { count: restored[0]! + 1, timeoutMs: 60_000 });
+    await carol.waitForEvent('softphone-connection-restored', { count: restored[1]! + 1, timeoutMs: 60_000 });
+    assert.deepEqual(await mediaLeft(alice.page), { tracks: 0, peerConnections: 0 });
+    // And they can call again.
+    await connect(true);
+    await hangUpAll();
   });
 });
