@@ -5,10 +5,11 @@
  *   node --import tsx --test test/e2e/lab.test.ts
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { openAccountsDb, upsertAccount, deleteAccount } from '../../lab/accounts-db.js';
-import { startLab, udpOptions, wsOptions, type Lab, type LabAccount, type LabServer } from '../../lab/lab.js';
+import { LAB_CONFIG, startLab, udpOptions, wsOptions, type Lab, type LabAccount, type LabServer } from '../../lab/lab.js';
 import { SipWsClient, parseNameAddr } from '../../lab/sip-ws-client.js';
 
 let lab: Lab;
@@ -99,6 +100,14 @@ describe('the telephony lab', () => {
       lab.accounts.server2.map((a) => a.extension),
       ['2099', '2100', '2101'],
     );
+  });
+
+  it('has a config that `kamailio -c` accepts, for both servers', () => {
+    for (const extra of [[], ['-A', 'SERVER2']]) {
+      const r = spawnSync('kamailio', ['-c', '-f', LAB_CONFIG, '-A', 'SIP_PORT=5999', '-A', 'WS_PORT=5998', ...extra], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `kamailio -c ${extra.join(' ')}:\n${r.stderr}`);
+      assert.match(r.stderr, /config file ok/);
+    }
   });
 
   it('alice registers with digest authentication over WebSocket, for 30 s', async () => {
