@@ -286,7 +286,8 @@ async function freePort(taken: Set<number>, udp: boolean): Promise<number> {
   throw new Error('no free port found on 127.0.0.1');
 }
 
-export { canBindTcp as isTcpPortFree };
+/** Whether a TCP port on 127.0.0.1 is free (e.g. before using the fixed ports). */
+export const isTcpPortFree = canBindTcp;
 
 // ---------------------------------------------------------------------------------------------
 // readiness probes
@@ -691,9 +692,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       return lab;
     } catch (err) {
       lastError = err;
-      await lab.stop({ keepLogs: attempt === attempts });
       // a free port taken by someone else between our check and Kamailio's bind: try other ports
-      if (!/Address already in use|bind/i.test(String((err as Error).message))) break;
+      const retry = attempt < attempts && /Address already in use|bind/i.test(String((err as Error).message));
+      await lab.stop({ keepLogs: !retry });
+      if (!retry) break;
     }
   }
   throw lastError;

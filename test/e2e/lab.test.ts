@@ -9,8 +9,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { openAccountsDb, upsertAccount, deleteAccount } from '../../lab/accounts-db.js';
-import { LAB_CONFIG, startLab, udpOptions, wsOptions, type Lab, type LabAccount, type LabServer } from '../../lab/lab.js';
+import { LAB_CONFIG, REPO_ROOT, startLab, udpOptions, wsOptions, type Lab, type LabAccount, type LabServer } from '../../lab/lab.js';
 import { SipWsClient, parseNameAddr } from '../../lab/sip-ws-client.js';
+import { jsonRoute, startWebServer } from '../../lab/web.js';
 
 let lab: Lab;
 let failed = false;
@@ -300,5 +301,30 @@ describe('the telephony lab', () => {
     assert.deepEqual(processesOf(dir), []);
     assert.equal(lab.servers.server1.pid, undefined);
     assert.equal(lab.servers.server2.pid, undefined);
+  });
+});
+
+describe('the lab web server', () => {
+  it('serves the repository with MIME types, no caching, extra routes, and nothing outside the root', async () => {
+    const web = await startWebServer({ root: REPO_ROOT, routes: { '/lab.json': jsonRoute(() => ({ hello: 'lab' })) } });
+    try {
+      assert.match(web.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      const pkg = await fetch(`${web.url}/package.json`);
+      assert.equal(pkg.status, 200);
+      assert.equal(pkg.headers.get('content-type'), 'application/json; charset=utf-8');
+      assert.equal(pkg.headers.get('cache-control'), 'no-store');
+      assert.equal(((await pkg.json()) as { name: string }).name, 'soft-phone');
+      const js = await fetch(`${web.url}/lab/../node_modules/lit/index.js`);
+      assert.equal(js.status, 200);
+      assert.equal(js.headers.get('content-type'), 'text/javascript; charset=utf-8');
+      assert.deepEqual(await (await fetch(`${web.url}/lab.json`)).json(), { hello: 'lab' });
+      const dir = await fetch(`${web.url}/lab`, { redirect: 'manual' });
+      assert.equal(dir.status, 301);
+      assert.equal(dir.headers.get('location'), '/lab/');
+      assert.equal((await fetch(`${web.url}/no-such-file.js`)).status, 404);
+      assert.equal((await fetch(`${web.url}/%2e%2e/%2e%2e/etc/passwd`)).status, 404);
+    } finally {
+      await web.close();
+    }
   });
 });
