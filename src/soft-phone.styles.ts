@@ -222,9 +222,9 @@ export const styles = css`
   }
   .btn.tool > span {
     max-inline-size: 100%;
-    overflow: hidden;
-    text-overflow: ellipsis;
-    white-space: nowrap;
+    line-height: 1.15;
+    text-align: center;
+    overflow-wrap: anywhere;
   }
   .btn[aria-pressed='true'] {
     background: var(--_fg);
@@ -279,9 +279,6 @@ export const styles = css`
   .field input::placeholder {
     font-size: 14px;
     color: var(--_muted);
-  }
-  .field input:dir(rtl)::placeholder {
-    text-align: right;
   }
   .sent {
     min-block-size: 1.4em;

@@ -3,8 +3,8 @@ import { SoftPhone } from './soft-phone.component.js';
 
 export const TAG_NAME = 'soft-phone';
 
-if (typeof customElements !== 'undefined' && !customElements.get(TAG_NAME)) {
-  customElements.define(TAG_NAME, SoftPhone);
+if (typeof customElements !== 'undefined' && !customElements.get('soft-phone')) {
+  customElements.define('soft-phone', SoftPhone);
 }
 
 declare global {

@@ -29,8 +29,12 @@ export class TonePlayer {
   #kind: ToneKind | undefined;
   #sinks = { ring: '', speaker: '' };
   #sink = '';
-  /** Called whenever `blocked` may have changed. */
-  onchange: (() => void) | undefined;
+  /** Called whenever `kind` or `blocked` may have changed. */
+  readonly #onchange: () => void;
+
+  constructor(onchange: () => void = () => undefined) {
+    this.#onchange = onchange;
+  }
 
   /** The tone playing now, if any. */
   get kind(): ToneKind | undefined {
@@ -71,7 +75,7 @@ export class TonePlayer {
       this.#timer = setTimeout(cycle, Math.max(0, (at - ctx.currentTime - 0.5) * 1000));
     };
     cycle();
-    this.onchange?.();
+    this.#onchange();
   }
 
   stop(): void {
@@ -81,14 +85,14 @@ export class TonePlayer {
     this.#out = undefined;
     if (this.#kind !== undefined) {
       this.#kind = undefined;
-      this.onchange?.();
+      this.#onchange();
     }
   }
 
   /** Resumes audio from a user gesture (the "enable sound" button). */
   async unlock(): Promise<void> {
     await this.#context()?.resume();
-    this.onchange?.();
+    this.#onchange();
   }
 
   async dispose(): Promise<void> {
@@ -103,7 +107,7 @@ export class TonePlayer {
     if (this.#ctx) return this.#ctx;
     if (typeof AudioContext === 'undefined') return undefined;
     const ctx: SinkContext = new AudioContext();
-    ctx.onstatechange = () => this.onchange?.();
+    ctx.onstatechange = () => this.#onchange();
     this.#ctx = ctx;
     return ctx;
   }

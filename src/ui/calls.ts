@@ -35,8 +35,8 @@ export function stateText(call: CallInfo, t: Translate): string {
 function remote(call: CallInfo, t: Translate): TemplateResult {
   const { displayName, number, kind, server } = call.remote;
   return html`<div class="who">
-    <bdi class="name" title=${displayName || number}>${displayName || number}</bdi>
-    ${displayName ? html`<bdi class="number" dir="ltr">${number}</bdi>` : nothing}
+    <span class="name" title=${displayName || number}><bdi>${displayName || number}</bdi></span>
+    ${displayName ? html`<span class="number"><bdi>${number}</bdi></span>` : nothing}
     ${kind === 'linked' && server ? html`<span class="via">${t('viaServer', { server })}</span>` : nothing}
   </div>`;
 }
@@ -87,7 +87,7 @@ export function renderCallList(calls: readonly CallInfo[], currentId: string | u
     <ul>
       ${calls.map(
         (c) => html`<li class=${c.id === currentId ? 'current' : ''} data-call=${c.id}>
-          <bdi class="name">${callerText(c)}</bdi>
+          <span class="name"><bdi>${callerText(c)}</bdi></span>
           <span class="state">${stateText(c, t)}</span>
           ${c.id !== currentId && c.state === 'held'
             ? html`<button class="btn mini" title=${t('switchTo')} aria-label=${`${t('switchTo')}: ${callerText(c)}`}

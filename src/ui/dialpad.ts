@@ -63,7 +63,7 @@ export function renderDialpad(
       ? html`<div class="field">
           <input
             type="tel"
-            dir="ltr"
+            dir=${value ? 'ltr' : nothing}
             autocomplete="off"
             spellcheck="false"
             aria-label=${t('numberLabel')}

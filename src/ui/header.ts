@@ -19,7 +19,7 @@ export function renderHeader(
   return html`<header part="header" class="header">
     <span class="dot" data-state=${state} aria-hidden="true"></span>
     <div class="identity">
-      <bdi class="aor" dir="ltr" title=${aor}>${aor || t('notConfigured')}</bdi>
+      <span class="aor" title=${aor}><bdi>${aor || t('notConfigured')}</bdi></span>
       <span class="reg" data-state=${state}>${t(`reg.${state}`)}</span>
     </div>
     ${state === 'unregistered' && aor

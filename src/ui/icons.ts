@@ -15,7 +15,7 @@ export const icons = {
   micOff: () =>
     icon(svg`<g fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><rect x="9" y="3" width="6" height="11" rx="3"/><path d="M5 11a7 7 0 0 0 14 0M12 18v3M4 4l16 16"/></g>`),
   pause: () => icon(svg`<path fill="currentColor" d="M7 5h3v14H7zM14 5h3v14h-3z"/>`),
-  play: () => icon(svg`<path fill="currentColor" d="M8 5v14l11-7z"/>`, 'flip'),
+  play: () => icon(svg`<path fill="currentColor" d="M8 5v14l11-7z"/>`),
   keypad: () =>
     icon(svg`<g fill="currentColor"><circle cx="6" cy="5" r="2"/><circle cx="12" cy="5" r="2"/><circle cx="18" cy="5" r="2"/><circle cx="6" cy="11" r="2"/><circle cx="12" cy="11" r="2"/><circle cx="18" cy="11" r="2"/><circle cx="6" cy="17" r="2"/><circle cx="12" cy="17" r="2"/><circle cx="18" cy="17" r="2"/></g>`),
   settings: () =>

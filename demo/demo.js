@@ -1,0 +1,102 @@
+/* global document, fetch, customElements, CustomEvent, URLSearchParams */
+// The manual-testing page: two phones on the lab (one per server), a language switcher and a log of
+// every softphone-* event. Plain JavaScript: no build step, the page loads the bundle as it ships.
+
+const EVENTS = [
+  'registering', 'registered', 'unregistered', 'registration-failed', 'connection-lost', 'connection-restored',
+  'before-dial', 'incoming-call', 'call-state', 'call-established', 'call-ended', 'call-held', 'call-resumed',
+  'transfer-completed', 'transfer-failed', 'call-parked', 'status-changed', 'error',
+].map((n) => `softphone-${n}`);
+
+const MAX_ROWS = 300;
+const log = document.getElementById('log');
+const status = document.getElementById('lab-status');
+
+function addRow(phone, name, detail) {
+  const row = document.createElement('tr');
+  const cells = [new Date().toLocaleTimeString(undefined, { hour12: false }), phone, name, JSON.stringify(detail)];
+  cells.forEach((value, i) => {
+    const td = document.createElement('td');
+    td.className = ['log-time', 'log-phone', 'log-name', 'log-detail'][i];
+    // Event details carry caller names from the network: text only.
+    td.textContent = value;
+    row.append(td);
+  });
+  log.prepend(row);
+  while (log.rows.length > MAX_ROWS) log.deleteRow(-1);
+}
+
+async function loadLab() {
+  try {
+    const res = await fetch('/lab.json', { cache: 'no-store' });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return await res.json();
+  } catch (err) {
+    status.textContent = `The lab is not running (${err.message}): start it with npm start. The phones below show their unregistered state.`;
+    status.classList.add('bad');
+    return undefined;
+  }
+}
+
+/** The account to show on a server: the one named here if the lab has it, else its first one. */
+function pickAccount(lab, server, preferred) {
+  const list = lab?.accounts?.[server] ?? [];
+  return list.find((a) => a.extension === preferred) ?? list[0];
+}
+
+function configure(el, lab, server, other, preferred) {
+  const info = lab?.servers?.[server];
+  const peer = lab?.servers?.[other];
+  const account = pickAccount(lab, server, preferred);
+  if (!info || !account) return undefined;
+  el.setAttribute('server', info.wsUrl);
+  el.setAttribute('domain', account.domain ?? info.domain);
+  el.setAttribute('extension', account.extension);
+  el.setAttribute('display-name', account.displayName ?? '');
+  if (info.prefix) el.setAttribute('prefix', info.prefix);
+  if (peer?.prefix) el.setAttribute('linked-servers', JSON.stringify([{ prefix: peer.prefix, label: other }]));
+  // Secrets are properties, never attributes.
+  el.password = account.password;
+  return { extension: account.extension, prefix: info.prefix };
+}
+
+function setLanguage(lang) {
+  for (const el of document.querySelectorAll('soft-phone')) el.lang = lang;
+  for (const b of document.querySelectorAll('[data-lang]')) b.setAttribute('aria-pressed', String(b.dataset.lang === lang));
+}
+
+async function main() {
+  await customElements.whenDefined('soft-phone');
+  const a = document.getElementById('a');
+  const b = document.getElementById('b');
+  for (const [id, el] of [['A', a], ['B', b]]) {
+    for (const name of EVENTS) el.addEventListener(name, (e) => addRow(id, name.replace('softphone-', ''), e.detail));
+  }
+  document.getElementById('clear-log').addEventListener('click', () => log.replaceChildren());
+  for (const btn of document.querySelectorAll('[data-lang]')) btn.addEventListener('click', () => setLanguage(btn.dataset.lang));
+
+  const lab = await loadLab();
+  const who = {
+    a: configure(a, lab, 'server1', 'server2', '3999'),
+    b: configure(b, lab, 'server2', 'server1', '2099'),
+  };
+  if (lab) status.textContent = `Lab: ${lab.servers.server1.wsUrl} and ${lab.servers.server2.wsUrl}`;
+
+  for (const [key, el, other] of [['a', a, 'b'], ['b', b, 'a']]) {
+    const box = el.closest('.phone');
+    const run = (work) =>
+      work().catch((err) => addRow(key.toUpperCase(), 'demo: rejected', { code: err.code, message: err.message }));
+    box.querySelector('[data-do=register]').addEventListener('click', () => run(() => el.register()));
+    box.querySelector('[data-do=unregister]').addEventListener('click', () => run(() => el.unregister()));
+    box.querySelector('[data-do=call-other]').addEventListener('click', () => {
+      const target = who[other];
+      // The other phone is on the linked server: its prefix + its extension.
+      run(() => el.call(target ? `${target.prefix ?? ''}${target.extension}` : ''));
+    });
+  }
+  const lang = new URLSearchParams(document.location.search).get('lang');
+  if (lang) setLanguage(lang);
+  document.dispatchEvent(new CustomEvent('demo-ready'));
+}
+
+main();
