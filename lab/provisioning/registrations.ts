@@ -3,6 +3,7 @@
  * (jsonrpcs on the lab's WebSocket port, path /RPC). Kamailio keeps registrations in memory only,
  * so this is the one place that knows whether a phone is registered right now.
  */
+import { request as httpRequest } from 'node:http';
 
 export interface ContactInfo {
   uri: string;
@@ -53,40 +54,58 @@ export function parseUlDump(result: unknown): RegistrationMap {
   return out;
 }
 
+/**
+ * One JSON-RPC call to Kamailio. A fresh connection per call (no keep-alive): Kamailio closes idle
+ * HTTP connections, and a pooled socket it has closed fails the next request.
+ */
+export function kamailioRpc(url: string, method: string, params: unknown[] = [], timeoutMs = 2000): Promise<unknown> {
+  const body = JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 });
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: { result?: unknown; error?: { message?: string } };
+          try {
+            json = JSON.parse(text) as typeof json;
+          } catch {
+            reject(new Error(`Kamailio RPC ${url} ${method}: answered ${res.statusCode} without JSON`));
+            return;
+          }
+          if (json.error) reject(new Error(`Kamailio RPC ${url} ${method}: ${json.error.message ?? 'error'}`));
+          else resolve(json.result);
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`Kamailio RPC ${url} ${method}: no answer in ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /** Reads registrations from Kamailio's JSON-RPC endpoint(s), e.g. `http://127.0.0.1:8088/RPC`. */
 export function kamailioRpcSource(urls: string | string[], timeoutMs = 2000): RegistrationSource {
   const list = Array.isArray(urls) ? urls : [urls];
   return async () => {
     const merged: RegistrationMap = new Map();
     for (const url of list) {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', method: 'ul.dump', id: 1 }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      if (!response.ok) throw new Error(`Kamailio RPC ${url} answered ${response.status}`);
-      const body = (await response.json()) as { result?: unknown; error?: { message?: string } };
-      if (body.error) throw new Error(`Kamailio RPC ${url}: ${body.error.message ?? 'error'}`);
-      for (const [aor, contacts] of parseUlDump(body.result)) {
+      const result = await kamailioRpc(url, 'ul.dump', [], timeoutMs);
+      for (const [aor, contacts] of parseUlDump(result)) {
         merged.set(aor, [...(merged.get(aor) ?? []), ...contacts]);
       }
     }
     return merged;
   };
-}
-
-/** Calls one Kamailio JSON-RPC method on every URL; returns nothing, throws on the first failure. */
-async function rpcAll(urls: string[], method: string, params: unknown[], timeoutMs: number): Promise<void> {
-  for (const url of urls) {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    await response.text();
-  }
 }
 
 /**
@@ -95,5 +114,9 @@ async function rpcAll(urls: string[], method: string, params: unknown[], timeout
  */
 export async function dropRegistrations(urls: string | string[], aors: string[], timeoutMs = 2000): Promise<void> {
   const list = Array.isArray(urls) ? urls : [urls];
-  for (const aor of aors) await rpcAll(list, 'ul.rm', ['location', aor], timeoutMs);
+  for (const aor of aors) {
+    // A server that does not hold the AoR answers an error: nothing to drop there.
+    const results = await Promise.allSettled(list.map((url) => kamailioRpc(url, 'ul.rm', ['location', aor], timeoutMs)));
+    if (results.every((r) => r.status === 'rejected')) throw (results[0] as PromiseRejectedResult).reason;
+  }
 }

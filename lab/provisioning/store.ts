@@ -291,10 +291,25 @@ export class ProvisioningStore {
     return s;
   }
 
+  /**
+   * Numbers with a Kamailio row that this server does not manage (the lab's own accounts, the park
+   * orbit's slots): never handed out, so their passwords are never overwritten.
+   */
+  private foreignNumbers(): Set<string> {
+    const rows = this.db
+      .prepare(
+        `SELECT username FROM subscriber WHERE domain = ?
+         AND username NOT IN (SELECT number FROM prov_accounts)`,
+      )
+      .all(this.domain) as { username: string }[];
+    return new Set(rows.map((r) => r.username));
+  }
+
   private nextFreeNumber(): string {
     const taken = new Set(
       (this.db.prepare('SELECT number FROM prov_accounts').all() as { number: string }[]).map((r) => Number(r.number)),
     );
+    for (const n of this.foreignNumbers()) taken.add(Number(n));
     for (let n = this.range.from; n <= this.range.to; n++) if (!taken.has(n)) return String(n);
     throw new ApiError(
       409,
@@ -327,6 +342,13 @@ export class ProvisioningStore {
 
   private insertAccount(number: string, a: AccountInput): { password: string } {
     if (this.accountRow(number)) throw new ApiError(409, 'NUMBER_TAKEN', `extension ${number} already exists`);
+    if (this.foreignNumbers().has(number)) {
+      throw new ApiError(
+        409,
+        'NUMBER_TAKEN',
+        `extension ${number} is already a SIP account on ${this.domain} that this server does not manage`,
+      );
+    }
     const pw = a.password === undefined ? randomBytes(12).toString('base64url') : password(a.password);
     const user = a.user === undefined || a.user === null ? null : this.requireUser(checkId('user', a.user)).id;
     const phoneType = a.phoneType ?? 'softphone';

@@ -18,6 +18,7 @@ import { createProvisioningClient } from '../../src/provisioning/client.js';
 import { SoftPhoneError } from '../../src/errors.js';
 import { startLab, type Lab } from '../../lab/lab.js';
 import { SipWsClient } from '../../lab/sip-ws-client.js';
+import { createAccountsDb, upsertAccount } from '../../lab/accounts-db.js';
 
 const DOMAIN = 'server1.test';
 const WS = ['ws://127.0.0.1:8088', 'ws://127.0.0.1:8090'];
@@ -173,6 +174,24 @@ describe('Kamailio subscriber rows follow the accounts', () => {
       assert.deepEqual(subscribers(dbFile), {});
       assert.equal(ann.status, 201);
     });
+  });
+
+  it("numbers the lab already uses (e.g. park slots) are skipped and never overwritten", async () => {
+    const dbFile = tempDb();
+    const db = createAccountsDb(dbFile);
+    upsertAccount(db, { username: '100', domain: DOMAIN, password: 'park-slot-100' });
+    db.close();
+    const server = await startProvisioningServer({ dbFile, domain: DOMAIN, servers: WS });
+    try {
+      const api = apiOf(server.url);
+      assert.equal((await api('POST', '/admin/users', { id: 'ann', name: 'Ann' })).body.extension, '101');
+      const explicit = await api('POST', '/admin/accounts', { number: '100' });
+      assert.equal(explicit.status, 409);
+      assert.match(explicit.body.message, /100 is already a SIP account .* does not manage/);
+      assert.equal(subscribers(dbFile)['100'], 'park-slot-100');
+    } finally {
+      await server.close();
+    }
   });
 
   it('account fields are stored as given and listed without passwords', async () => {
