@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe } from 'node:test';
 import type { Page } from 'playwright-core';
+import { startLab } from '../../lab/lab.js';
 import { consoleLines, mediaLeft, openPhonePage, Phone, sentRequests, sipFrames, sleep, until, withLab } from './harness.js';
 
 const WRONG_PASSWORD = 'not-the-right-one-7f3a';
@@ -90,6 +91,37 @@ describe('registration and connection', () => {
     const registered = await dave.waitForEvent('softphone-registered');
     assert.equal(registered.detail.server, fx.lab.servers.server1.wsUrl);
     assert.equal(await registrationsOf('4003'), 1);
+  });
+
+  fx.test('when its server dies, a registered phone fails over to the next server in `server`', async () => {
+    // A second, independent lab: its server1 serves the same domain and accounts on other ports.
+    const spare = await startLab({ servers: ['server1'] });
+    try {
+      const primary = fx.lab.servers.server1.wsUrl;
+      const secondary = spare.servers.server1.wsUrl;
+      const dave = await phone('4003', { server: [primary, secondary] });
+      const first = await dave.waitForEvent('softphone-registered', {
+        where: (e) => e.detail.server === primary,
+      });
+      assert.equal(first.detail.server, primary);
+      // The primary dies; it comes back (for the other tests) only after dave moved on.
+      const t0 = await dave.now();
+      await fx.lab.servers.server1.kill();
+      try {
+        const restored = await dave.waitForEvent('softphone-connection-restored', { timeoutMs: 60_000 });
+        assert.equal(restored.detail.server, secondary);
+        assert.deepEqual(await spare.servers.server1.registrations(), ['sip:4003@server1.test']);
+        console.log(`  failover: registered on the second server ${ms(restored.t - t0)} after the first died`);
+      } finally {
+        await fx.lab.servers.server1.start();
+      }
+      await dave.remove();
+      await until(async () => (await spare.servers.server1.registrations()).length === 0 || undefined, 'dave unregistered');
+    } finally {
+      await spare.stop();
+    }
+    // The phones of the primary server find it again.
+    await until(async () => (await registrationsOf('3999')) === 1 || undefined, 'alice back on the primary', 60_000);
   });
 
   fx.test('20 remove/add cycles leave one registration and, once removed, no open microphone', async () => {
