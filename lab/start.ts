@@ -5,15 +5,20 @@
  *   http://127.0.0.1:8080/demo/      the demo page (8080 or the next free port)
  *   http://127.0.0.1:8080/lab.json   the lab's WebSocket URLs, domains, prefixes and accounts
  */
-import { startLab, SERVER_NAMES, type Lab } from './lab.js';
+import path from 'node:path';
+import { startLab, SERVER_NAMES, REPO_ROOT, type Lab } from './lab.js';
 import { jsonRoute, startWebServer, type WebServer } from './web.js';
-import { REPO_ROOT } from './lab.js';
+import { launchLabChromium } from './park-orbit/browser.js';
+import { startParkOrbit, type ParkOrbit } from './park-orbit/park-orbit.js';
+import { startProvisioningServer, type ProvisioningServer } from './provisioning/server.js';
 
 const WEB_PORT = Number(process.env.SOFT_PHONE_WEB_PORT ?? 8080);
 
 /** What the demo page learns about the lab. */
-export function labInfo(lab: Lab): unknown {
+export function labInfo(lab: Lab, provisioningUrl?: string): unknown {
   return {
+    provisioningUrl,
+    demoAgent: provisioningUrl ? DEMO_AGENT.id : undefined,
     servers: Object.fromEntries(
       SERVER_NAMES.map((name) => {
         const s = lab.servers[name];
@@ -24,15 +29,29 @@ export function labInfo(lab: Lab): unknown {
   };
 }
 
-async function startWebOnFreePort(lab: Lab): Promise<WebServer> {
+/** The agent the demo logs in with: a personal extension, a virtual one following a mobile, and a pool. */
+const DEMO_AGENT = { id: 'agent1', name: 'Agnieszka Agent', virtualExtension: '600', mobile: '+48601234567' };
+
+async function seedDemoAgent(url: string): Promise<void> {
+  const post = async (pathname: string, body: unknown): Promise<void> => {
+    const res = await fetch(url + pathname, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!res.ok && res.status !== 409) throw new Error(`seeding ${pathname}: ${res.status} ${await res.text()}`);
+  };
+  await post('/admin/users', DEMO_AGENT);
+  await post('/admin/users', { id: 'agent2', name: 'Bartek Agent' });
+  for (const number of ['650', '651', '652']) await post('/admin/accounts', { number });
+}
+
+async function startWebOnFreePort(info: () => unknown): Promise<WebServer> {
+  const routes = { '/lab.json': jsonRoute(info) };
   for (let port = WEB_PORT; port < WEB_PORT + 20; port++) {
     try {
-      return await startWebServer({ root: REPO_ROOT, port, routes: { '/lab.json': jsonRoute(() => labInfo(lab)) } });
+      return await startWebServer({ root: REPO_ROOT, port, routes });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     }
   }
-  return startWebServer({ root: REPO_ROOT, routes: { '/lab.json': jsonRoute(() => labInfo(lab)) } });
+  return startWebServer({ root: REPO_ROOT, routes });
 }
 
 async function main(): Promise<void> {
@@ -43,7 +62,25 @@ async function main(): Promise<void> {
     process.stderr.write(`${(err as Error).message}\nStarting the lab on free ports instead.\n`);
     lab = await startLab();
   }
-  const web = await startWebOnFreePort(lab);
+  // The park orbits (701-720 on each server) share one headless Chromium.
+  const browser = await launchLabChromium();
+  const orbits: ParkOrbit[] = [];
+  for (const name of SERVER_NAMES) {
+    const s = lab.servers[name];
+    orbits.push(
+      await startParkOrbit({ browser, wsUrl: s.wsUrl, domain: s.domain, dbFile: lab.dbFile, logFile: path.join(lab.dir, `park-orbit-${name}.log`) }),
+    );
+  }
+  const s1 = lab.servers.server1;
+  const prov: ProvisioningServer = await startProvisioningServer({
+    dbFile: lab.dbFile,
+    domain: s1.domain,
+    servers: [s1.wsUrl, lab.servers.server2.wsUrl],
+    registrations: `http://127.0.0.1:${s1.wsPort}/RPC`,
+    range: { from: 100, to: 699 },
+  });
+  await seedDemoAgent(prov.url);
+  const web = await startWebOnFreePort(() => labInfo(lab, prov.url));
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -51,6 +88,9 @@ async function main(): Promise<void> {
     stopping = true;
     process.stdout.write(`\n${signal}: stopping the lab...\n`);
     await web.close();
+    await prov.close();
+    for (const orbit of orbits) await orbit.stop();
+    await browser.close();
     await lab.stop();
     process.exit(0);
   };
@@ -61,6 +101,8 @@ async function main(): Promise<void> {
   lines.push('', '<soft-phone> lab is running', '');
   lines.push(`  Demo:      ${web.url}/demo/`);
   lines.push(`  Lab info:  ${web.url}/lab.json`);
+  lines.push(`  Provisioning: ${prov.url}  (agents: ${DEMO_AGENT.id}, agent2; admin API under /admin)`);
+  lines.push(`  Park orbit:   slots 701-720 on each server`);
   lines.push(`  Logs:      ${lab.dir}`, '');
   for (const name of SERVER_NAMES) {
     const s = lab.servers[name];
