@@ -35,7 +35,11 @@ export const CHROMIUM_FLAGS = [
 /** Builds dist/ when it is missing (the test scripts normally run `npm run build` first). */
 export function ensureBuilt(): void {
   if (process.env.SOFT_PHONE_BUNDLE || existsSync(BUNDLE)) return;
-  execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  // One build at a time across test processes; the bundle may exist once the lock is ours.
+  execFileSync('flock', ['/tmp/soft-phone-build.lock', 'sh', '-c', 'test -f dist/soft-phone.bundle.js || npm run build'], {
+    cwd: REPO_ROOT,
+    stdio: 'inherit',
+  });
 }
 
 // --- the web server -------------------------------------------------------------------------

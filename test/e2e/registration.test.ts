@@ -150,6 +150,27 @@ describe('registration and connection', () => {
     assert.deepEqual(await mediaLeft(erin.page), { tracks: 0, peerConnections: 0 });
   });
 
+  fx.test('the browser going offline is checked at once, and back online the phone reconnects at once', async () => {
+    const frank = await phone('4001');
+    await frank.waitForEvent('softphone-registered');
+    const t0 = await frank.now();
+    await frank.page.context().setOffline(true);
+    let lost;
+    try {
+      lost = await frank.waitForEvent('softphone-connection-lost', { timeoutMs: 20_000 });
+      // Offline long enough for the backoff to grow past a few seconds.
+      await sleep(6000);
+      assert.equal(await frank.registrationState(), 'connection-lost');
+    } finally {
+      await frank.page.context().setOffline(false);
+    }
+    const t1 = await frank.now();
+    const restored = await frank.waitForEvent('softphone-connection-restored', { timeoutMs: 30_000 });
+    assert.equal(await frank.registrationState(), 'registered');
+    console.log(`  offline: lost after ${ms(lost.t - t0)}; online: restored after ${ms(restored.t - t1)}`);
+    await frank.remove();
+  });
+
   fx.test('silent server death (SIGSTOP) is detected by the keep-alive and recovered after SIGCONT', async () => {
     const alice = phones[0]!;
     const server = fx.lab.servers.server1;
