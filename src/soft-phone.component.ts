@@ -1,5 +1,4 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { property, state } from 'lit/decorators.js';
 import { canChooseOutput, listAudioDevices, loadAudioPrefs, saveAudioPrefs, type AudioDevices, type AudioPrefs } from './audio/devices.js';
 import { TonePlayer, type ToneKind } from './audio/tones.js';
 import { addRecord, historyStorageKey, parseHistory, recordFromCall, serializeHistory } from './core/call-history.js';
@@ -106,7 +105,6 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * @cssproperty [--soft-phone-muted-color=#59636e] - Secondary text.
  * @cssproperty [--soft-phone-border-color=#d1d9e0] - Borders.
  * @cssproperty [--soft-phone-surface=#f6f8fa] - Cards and keys.
- * @cssproperty [--soft-phone-accent=#0969da] - Accent.
  * @cssproperty [--soft-phone-success=#1a7f37] - Answer / call buttons, registered dot.
  * @cssproperty [--soft-phone-danger=#cf222e] - Hang up / decline buttons, lost-connection banner.
  * @cssproperty [--soft-phone-warning-background=#fff1e5] - Notices.
@@ -117,6 +115,34 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
 export class SoftPhone extends LitElement {
   static override styles = styles;
 
+  // Declared here rather than with decorators: no decorator helper in the bundle.
+  static override properties = {
+    server: {},
+    domain: {},
+    extension: {},
+    authUser: { attribute: 'auth-user' },
+    displayName: { attribute: 'display-name' },
+    expires: { type: Number },
+    refresh: { type: Number },
+    prefix: {},
+    linkedServers: { attribute: 'linked-servers' },
+    parkSlots: { attribute: 'park-slots' },
+    provisioningUrl: { attribute: 'provisioning-url' },
+    agent: {},
+    lang: {},
+    autoRegister: { attribute: 'auto-register', converter: autoRegisterConverter },
+    iceServers: { attribute: false },
+    callPolicy: { attribute: false },
+  };
+
+  static {
+    // Internal state: reactive, but not part of the documented API.
+    for (const name of ['_number', '_dtmf', '_keypad', '_settings', '_devices', '_audio', '_now', '_announce', '_error', '_configErrors', '_lastEnded']) {
+      this.createProperty(name, { state: true });
+    }
+    this.createProperty('engineOptions', { attribute: false });
+  }
+
   /**
    * Creates the SIP engine. Internal: the package entry sets the real engine; tests put a fake here.
    * @internal
@@ -124,57 +150,57 @@ export class SoftPhone extends LitElement {
   static engineFactory: EngineFactory | undefined;
 
   /** WebSocket URL(s) of the SIP server, space-separated; later ones are failover servers tried in order. */
-  @property() server = '';
+  server = '';
   /** SIP domain; the phone registers as `<extension>@<domain>`. */
-  @property() domain = '';
+  domain = '';
   /** The extension number (SIP user). */
-  @property() extension = '';
+  extension = '';
   /** Digest user name; empty means the extension. */
-  @property({ attribute: 'auth-user' }) authUser = '';
+  authUser = '';
   /** Caller name sent with calls. */
-  @property({ attribute: 'display-name' }) displayName = '';
+  displayName = '';
   /** Registration expiry requested from the server, seconds. */
-  @property({ type: Number }) expires = 30;
+  expires = 30;
   /** Seconds between registration refreshes. */
-  @property({ type: Number }) refresh = 15;
+  refresh = 15;
   /** This server's own prefix in a group of linked servers (e.g. `11`). */
-  @property() override prefix = '';
+  override prefix = '';
   /** Other servers reachable by prefix + extension: JSON `[{ "prefix": "12", "label": "Osaka" }]` (attribute) or an array (property). */
-  @property({ attribute: 'linked-servers' }) linkedServers: string | readonly LinkedServer[] = '';
+  linkedServers: string | readonly LinkedServer[] = '';
   /** The park orbit's slots: extensions and ranges, e.g. `701-720`. */
-  @property({ attribute: 'park-slots' }) parkSlots = '701-720';
+  parkSlots = '701-720';
   /** Base URL of the provisioning API. */
-  @property({ attribute: 'provisioning-url' }) provisioningUrl = '';
+  provisioningUrl = '';
   /** Agent id for the provisioning API. */
-  @property() agent = '';
+  agent = '';
   /** UI language: `en`, `ja`, `he` (right-to-left) or `pl`; empty: the document's language, else English. */
-  @property() override lang = '';
+  override lang = '';
   /**
    * Register as soon as server, domain and extension are known (and again when they change).
    * The attribute is on unless it is `"false"`, `"off"`, `"no"` or `"0"`.
    */
-  @property({ attribute: 'auto-register', converter: autoRegisterConverter }) autoRegister = true;
+  autoRegister = true;
   /** STUN/TURN servers. Empty by default: no public server is contacted unless configured. */
-  @property({ attribute: false }) iceServers: IceServer[] = [];
+  iceServers: IceServer[] = [];
   /** Which call operations are allowed when, e.g. `{ outbound: { blindTransfer: true } }`. */
-  @property({ attribute: false }) callPolicy: CallPolicy = {};
+  callPolicy: CallPolicy = {};
   /**
    * Engine settings outside the public API (keep-alive period, ICE candidate filter).
    * @internal
    */
-  @property({ attribute: false }) engineOptions: EngineOptions = {};
+  engineOptions: EngineOptions = {};
 
-  @state() private _number = '';
-  @state() private _dtmf = '';
-  @state() private _keypad = false;
-  @state() private _settings = false;
-  @state() private _devices: AudioDevices = { inputs: [], outputs: [] };
-  @state() private _audio: AudioPrefs = loadAudioPrefs();
-  @state() private _now = Date.now();
-  @state() private _announce = '';
-  @state() private _error: SoftPhoneError | undefined;
-  @state() private _configErrors: readonly string[] = [];
-  @state() private _lastEnded: CallInfo | undefined;
+  private _number = '';
+  private _dtmf = '';
+  private _keypad = false;
+  private _settings = false;
+  private _devices: AudioDevices = { inputs: [], outputs: [] };
+  private _audio: AudioPrefs = loadAudioPrefs();
+  private _now = Date.now();
+  private _announce = '';
+  private _error: SoftPhoneError | undefined;
+  private _configErrors: readonly string[] = [];
+  private _lastEnded: CallInfo | undefined;
 
   #password = '';
   #passwordVersion = 0;
