@@ -348,6 +348,31 @@ describe('<soft-phone> calls', () => {
     expect((engine().calledWith('call')[0]!.args[0] as { uri: string }).uri).to.equal('sip:4000@server1.test');
   });
 
+  it('a failed action from the UI is shown and fires softphone-error', async () => {
+    const { el, seen, engine } = await registered();
+    const input = $<HTMLInputElement>(el, '[part=dialpad] input')!;
+    input.value = '12ab';
+    input.dispatchEvent(new Event('input'));
+    await el.updateComplete;
+    $<HTMLButtonElement>(el, '[data-action=call]')!.click();
+    await until(() => names(seen).includes('error'), 'softphone-error');
+    expect(seen.find((s) => s.type === 'error')!.detail).to.deep.include({ code: 'INVALID_NUMBER' });
+    await el.updateComplete;
+    expect($(el, '[part=notice]')!.textContent).to.contain('12ab');
+    // what the agent typed is kept so it can be corrected
+    expect(input.value).to.equal('12ab');
+    expect(engine().calledWith('call')).to.have.length(0);
+  });
+
+  it('typing digits while a dialpad key has focus presses the keys', async () => {
+    const { el } = await registered();
+    $<HTMLButtonElement>(el, '[data-key="1"]')!.focus();
+    await sendKeys({ type: '40*' });
+    await sendKeys({ press: 'Backspace' });
+    await el.updateComplete;
+    expect($<HTMLInputElement>(el, '[part=dialpad] input')!.value).to.equal('40');
+  });
+
   it('softphone-before-dial can cancel a call or rewrite the number', async () => {
     const { el, engine } = await registered();
     const cancel = (e: Event) => e.preventDefault();
