@@ -171,6 +171,59 @@ describe('calls with real audio', () => {
     assert.equal(missed.detail.call?.answeredAt, undefined);
   });
 
+  fx.test('alice calls a plain SIP.js user and the reverse, with audio both ways; an HTML caller name stays text', async () => {
+    const page = await openPhonePage(fx.browser, fx.web.url, 'plain-sipjs.html');
+    await page.waitForFunction(() => (window as unknown as { __plainReady?: boolean }).__plainReady === true);
+    const plain = {
+      ...account('4001'),
+      displayName: '<img src=x onerror=window.__xss=1> Mallory',
+    };
+    const plainEvents = () => page.evaluate(() => (window as unknown as { __plainEvents: string[] }).__plainEvents);
+    await page.evaluate(
+      (o) => (window as unknown as { __plain: { start(o: unknown): Promise<void> } }).__plain.start(o),
+      { wsUrl: fx.lab.servers.server1.wsUrl, ...plain, autoAnswer: true },
+    );
+    try {
+      // The element calls SIP.js.
+      const a = await endedCount(alice);
+      const est = (await alice.events('softphone-call-established')).length;
+      await alice.invoke('call', '4001');
+      await alice.waitForEvent('softphone-call-established', { count: est + 1 });
+      const before = [(await peerBytes(alice.page)).at(-1)!, (await peerBytes(page)).at(-1)!];
+      await sleep(1000);
+      const after = [(await peerBytes(alice.page)).at(-1)!, (await peerBytes(page)).at(-1)!];
+      for (const i of [0, 1]) assert.ok(after[i]!.received > before[i]!.received, `${i ? 'SIP.js' : 'alice'} receives audio`);
+      const heard = await listen(page, [TONE_HZ], 1000);
+      assert.ok(Math.abs(heard.peak.freq - TONE_HZ) < 25 && heard.peak.db > -60, `SIP.js hears ${heard.peak.freq} Hz at ${heard.peak.db} dBFS`);
+      await alice.invoke('hangup');
+      assert.equal((await ended(alice, a + 1)).detail.call?.endCause, 'hangup');
+      await until(async () => (await plainEvents()).includes('hangup') || undefined, 'SIP.js hears the hang-up');
+
+      // SIP.js calls the element; its display name is markup, and must be shown as text.
+      const rings = (await alice.events('softphone-incoming-call')).length;
+      await page.evaluate(() => (window as unknown as { __plain: { call(t: string): Promise<void> } }).__plain.call('sip:3999@server1.test'));
+      const incoming = await alice.waitForEvent('softphone-incoming-call', { count: rings + 1 });
+      assert.equal(incoming.detail.call?.remote.number, '4001');
+      assert.equal(incoming.detail.call?.remote.displayName, plain.displayName);
+      const shown = await alice.page.evaluate((id) => {
+        const root = document.getElementById(id)?.shadowRoot;
+        return { images: root?.querySelectorAll('img').length ?? -1, text: root?.textContent ?? '', xss: (window as unknown as { __xss?: number }).__xss };
+      }, alice.id);
+      assert.equal(shown.images, 0, 'no element made from the caller name');
+      assert.ok(shown.text.includes(plain.displayName), 'the caller name is shown as text');
+      assert.equal(shown.xss, undefined);
+      await alice.invoke('answer');
+      await alice.waitForEvent('softphone-call-established', { count: est + 2 });
+      const heardByAlice = await listen(alice.page, [TONE_HZ], 1000);
+      assert.ok(Math.abs(heardByAlice.peak.freq - TONE_HZ) < 25 && heardByAlice.peak.db > -60, 'alice hears SIP.js');
+      await page.evaluate(() => (window as unknown as { __plain: { hangup(): Promise<void> } }).__plain.hangup());
+      assert.equal((await ended(alice, a + 2)).detail.call?.endCause, 'remote-hangup');
+    } finally {
+      await page.evaluate(() => (window as unknown as { __plain: { stop(): Promise<void> } }).__plain.stop()).catch(() => undefined);
+      await page.context().close();
+    }
+  });
+
   fx.test('a busy phone (486) ends the call as busy', async () => {
     await scriptedPhone('4002', 486, 'Busy Here');
     const a = await endedCount(alice);
@@ -196,6 +249,8 @@ describe('calls with real audio', () => {
     await connect(false);
     await alice.invoke('mute');
     assert.equal((await alice.calls())[0]?.muted, true);
+    // Let the audio already in flight (jitter buffer) play out before listening.
+    await sleep(700);
     const muted = await listen(carol.page, [TONE_HZ], 1000);
     await alice.invoke('unmute');
     const unmuted = await listen(carol.page, [TONE_HZ], 1000);

@@ -126,7 +126,7 @@ export function sentRequests(page: Page, method: string): SipFrame[] {
 }
 
 /** Opens the test page in a fresh browser context (its own microphone, peer connections, events). */
-export async function openPhonePage(browser: Browser, webUrl: string): Promise<Page> {
+export async function openPhonePage(browser: Browser, webUrl: string, file = 'phone.html'): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on('console', (m) => consoleLines.push(m.text()));
@@ -139,8 +139,10 @@ export async function openPhonePage(browser: Browser, webUrl: string): Promise<P
     ws.on('framesent', (f) => list.push({ at: Date.now(), direction: 'sent', url, text: text(f.payload) }));
     ws.on('framereceived', (f) => list.push({ at: Date.now(), direction: 'received', url, text: text(f.payload) }));
   });
-  await page.goto(`${webUrl}/test/e2e/pages/phone.html`);
-  await page.waitForFunction(() => customElements.get('soft-phone') !== undefined, undefined, { timeout: 15_000 });
+  await page.goto(`${webUrl}/test/e2e/pages/${file}`);
+  if (file === 'phone.html') {
+    await page.waitForFunction(() => customElements.get('soft-phone') !== undefined, undefined, { timeout: 15_000 });
+  }
   return page;
 }
 
