@@ -438,6 +438,68 @@ describe('<soft-phone> calls', () => {
     await until(() => el.calls[0]!.state === 'held', 'held');
   });
 
+  it('when the browser blocks sound, a ringing phone says so and one click enables it', async () => {
+    // An AudioContext that, like a browser's autoplay policy, only starts from a real user gesture
+    // (resume() called while a trusted click is being handled).
+    const contexts: FakeAudioContext[] = [];
+    let gesture = false;
+    const onClick = (e: Event) => {
+      gesture = e.isTrusted;
+      setTimeout(() => (gesture = false));
+    };
+    document.addEventListener('click', onClick, true);
+    const node = () => ({
+      gain: { setValueAtTime() {}, linearRampToValueAtTime() {} },
+      frequency: { value: 0 },
+      connect() {},
+      disconnect() {},
+      start() {},
+      stop() {},
+      onended: null,
+    });
+    class FakeAudioContext {
+      state: AudioContextState = 'suspended';
+      currentTime = 0;
+      destination = {};
+      onstatechange: (() => void) | null = null;
+      constructor() {
+        contexts.push(this);
+      }
+      resume(): Promise<void> {
+        if (!gesture) return new Promise(() => undefined);
+        this.state = 'running';
+        this.onstatechange?.();
+        return Promise.resolve();
+      }
+      close(): Promise<void> {
+        this.state = 'closed';
+        return Promise.resolve();
+      }
+      createGain = node;
+      createOscillator = node;
+    }
+    const original = window.AudioContext;
+    (window as unknown as { AudioContext: unknown }).AudioContext = FakeAudioContext;
+    try {
+      const { el, engine } = await registered();
+      engine().incoming({ number: '4000' });
+      await el.updateComplete;
+      expect(contexts).to.have.length(1);
+      const button = $<HTMLButtonElement>(el, '[data-action=enable-sound]')!;
+      expect(button.closest('[part=notice]')!.textContent).to.contain('blocked sound');
+      button.focus();
+      await sendKeys({ press: 'Enter' });
+      await until(() => contexts[0]!.state === 'running', 'audio resumed');
+      await el.updateComplete;
+      expect($(el, '[data-action=enable-sound]')).to.equal(null);
+      // the call itself never depended on sound
+      expect(el.calls[0]!.state).to.equal('ringing');
+    } finally {
+      document.removeEventListener('click', onClick, true);
+      (window as unknown as { AudioContext: unknown }).AudioContext = original;
+    }
+  });
+
   it('a second call shows the call list', async () => {
     const { el, engine } = await registered();
     const first = engine().incoming({ number: '4000' });
