@@ -224,6 +224,42 @@ describe('calls with real audio', () => {
     }
   });
 
+  fx.test('call waiting: a second call rings while the first is up; answering it holds the first; so does dialing out', async () => {
+    const erin = await phone('4002');
+    try {
+      await connect(false);
+      const first = (await alice.calls())[0]!;
+      // erin calls alice while alice talks to carol.
+      const rings = (await alice.events('softphone-incoming-call')).length;
+      await erin.invoke('call', '3999');
+      const waiting = await alice.waitForEvent('softphone-incoming-call', { count: rings + 1 });
+      const calls = await alice.calls();
+      assert.equal(calls.length, 2);
+      assert.equal(calls.find((c) => c.id === first.id)?.state, 'established', 'the first call is still up while the second rings');
+      await alice.invoke('answer', waiting.detail.call!.id);
+      await until(async () => {
+        const now = await alice.calls();
+        return (now.find((c) => c.id === first.id)?.held && now.find((c) => c.id === waiting.detail.call!.id)?.state === 'established') || undefined;
+      }, 'first held, second established');
+      await erin.waitForEvent('softphone-call-established');
+      // Back to carol; erin's call goes away.
+      await alice.invoke('hangup', waiting.detail.call!.id);
+      await alice.invoke('unhold', first.id);
+      assert.equal((await alice.calls()).find((c) => c.id === first.id)?.state, 'established');
+
+      // Dialing out while talking holds the call in progress too.
+      const erinRings = (await erin.events('softphone-incoming-call')).length;
+      await alice.invoke('call', '4002');
+      await erin.waitForEvent('softphone-incoming-call', { count: erinRings + 1 });
+      const after = await alice.calls();
+      assert.equal(after.find((c) => c.id === first.id)?.state, 'held');
+      await erin.invoke('decline');
+    } finally {
+      await erin.remove();
+    }
+    await hangUpAll();
+  });
+
   fx.test('a busy phone (486) ends the call as busy', async () => {
     await scriptedPhone('4002', 486, 'Busy Here');
     const a = await endedCount(alice);

@@ -256,6 +256,7 @@ export class Phone {
     options: { count?: number; timeoutMs?: number; where?: (e: RecordedEvent) => boolean } = {},
   ): Promise<RecordedEvent> {
     const count = options.count ?? 1;
+    if (count < 1) throw new Error(`waitForEvent(${type}): count must be 1 or more, got ${count}`);
     const deadline = Date.now() + (options.timeoutMs ?? 15_000);
     for (;;) {
       const found = (await this.events(type)).filter(options.where ?? (() => true));
