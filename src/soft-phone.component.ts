@@ -40,9 +40,6 @@ export const autoRegisterConverter = {
   fromAttribute(value: string | null): boolean {
     return value === null || !/^(false|off|no|0)$/i.test(value.trim());
   },
-  toAttribute(value: boolean): string {
-    return value ? 'true' : 'false';
-  },
 };
 
 /** Internal engine settings the public API does not cover (tests and the lab). */
@@ -523,7 +520,14 @@ export class SoftPhone extends LitElement {
     }
 
     const config = this.#engineConfig();
-    if (!config) return;
+    if (!config) {
+      // The host cleared server, domain or extension (e.g. the agent signed out): stop registering.
+      if (this.#appliedKey && this.#phone.registration !== 'unregistered') {
+        this.#engine?.unregister().catch((e: unknown) => logger.info('unregister failed', e));
+      }
+      this.#appliedKey = '';
+      return;
+    }
     const key = JSON.stringify({ ...config, password: this.#passwordVersion, classify: undefined });
     if (key === this.#appliedKey) return;
     this.#appliedKey = key;
@@ -578,9 +582,7 @@ export class SoftPhone extends LitElement {
     if (!this.isConnected) throw new SoftPhoneError('NOT_REGISTERED', 'the phone is not in the document');
     const config = this.#engineConfig();
     if (!config) {
-      const missing = [['server', this.server], ['domain', this.domain], ['extension', this.extension]]
-        .filter(([, v]) => !v?.trim())
-        .map(([k]) => k);
+      const missing = (['server', 'domain', 'extension'] as const).filter((k) => !this[k].trim());
       throw new SoftPhoneError('INVALID_CONFIG', `cannot register: ${missing.join(', ')} not set`);
     }
     const engine = this.#ensureEngine();

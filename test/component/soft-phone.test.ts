@@ -138,6 +138,17 @@ describe('<soft-phone> configuration', () => {
     expect(engine().config).to.include({ displayName: 'B', expires: 40, refresh: 20 });
   });
 
+  it('clearing the extension unregisters; setting it again registers', async () => {
+    const { el, seen } = await registered();
+    el.extension = '';
+    await until(() => el.registrationState === 'unregistered', 'unregistered');
+    expect(names(seen)).to.include('unregistered');
+    el.extension = '4000';
+    await until(() => el.registrationState === 'registered', 'registered again');
+    expect(seen.at(-1)!.detail).to.deep.include({ aor: '4000@server1.test' });
+    expect((await rejection(Promise.resolve().then(() => ((el.domain = ''), el.register())))).message).to.contain('domain');
+  });
+
   it('does not register while auto-register="false", until register() is called', async () => {
     const { el, seen } = await mount({ ...DEFAULT_ATTRS, 'auto-register': 'false' });
     await new Promise((r) => setTimeout(r, 30));
