@@ -712,6 +712,8 @@ export class SoftPhone extends LitElement {
       this.#established.add(call.id);
       emit(this, 'softphone-call-established', { call });
     }
+    // Cleared once nothing rings, so the next incoming call is announced even from the same caller.
+    if (!this.#phone.calls.some(isRingingIn) && !isRingingIn(call)) this._announce = '';
     if (call.state !== CallState.Ended) {
       if (call.held && !prev?.held) emit(this, 'softphone-call-held', { call });
       else if (!call.held && prev?.held) emit(this, 'softphone-call-resumed', { call });
@@ -719,7 +721,6 @@ export class SoftPhone extends LitElement {
     }
     this.#established.delete(call.id);
     this._lastEnded = call;
-    if (isRingingIn(prev ?? call) && this._announce) this._announce = '';
     if (!this.#phone.calls.length) {
       this._keypad = false;
       this._dtmf = '';

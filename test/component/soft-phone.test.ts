@@ -312,6 +312,7 @@ describe('<soft-phone> calls', () => {
     await el.updateComplete;
     expect($(el, '[part=incoming]')).to.equal(null);
     expect($(el, '[part=call]')!.textContent).to.contain('Connected');
+    expect($(el, '[aria-live=assertive]')!.textContent).to.equal('');
     expect($(el, '.timer')!.textContent).to.match(/^0:0\d$/);
   });
 
