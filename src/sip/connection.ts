@@ -148,8 +148,8 @@ export class SipConnection {
   configure(config: EngineConfig): boolean {
     const before = this.#config;
     this.#config = { ...config, servers: [...config.servers], iceServers: [...config.iceServers] };
+    // Never removed again: another phone on the page (or this element, re-added) may use it too.
     logger.addSecret(config.password);
-    if (before && before.password !== config.password) logger.removeSecret(before.password);
     return before !== undefined && !sameConnection(before, config);
   }
 
@@ -220,7 +220,6 @@ export class SipConnection {
     this.#disposed = true;
     this.#unlisten();
     await this.unregister('disposed');
-    logger.removeSecret(this.#config?.password);
   }
 
   // --- connecting -----------------------------------------------------------------------------

@@ -91,6 +91,7 @@ export class SipEngine implements PhoneEngine {
   readonly #connection: SipConnection;
   readonly #calls = new Map<string, CallContext>();
   #disposed = false;
+  #reconfigurePending = false;
 
   constructor(state: PhoneState) {
     this.#state = state;
@@ -103,12 +104,18 @@ export class SipEngine implements PhoneEngine {
   configure(config: EngineConfig): void {
     if (this.#disposed) return;
     const changed = this.#connection.configure(config);
-    if (changed && this.#connection.wanted) {
-      void this.#connection
-        .unregister('reconfigured')
-        .then(() => this.#connection.register())
-        .catch((error: unknown) => logger.warn('re-register after a configuration change failed:', error));
-    }
+    if (!changed || !this.#connection.wanted) return;
+    // A new connection would orphan the calls on the old one: re-register once they are over.
+    if (this.#calls.size > 0) this.#reconfigurePending = true;
+    else this.#reconnectWithNewConfig();
+  }
+
+  #reconnectWithNewConfig(): void {
+    this.#reconfigurePending = false;
+    void this.#connection
+      .unregister('reconfigured')
+      .then(() => this.#connection.register())
+      .catch((error: unknown) => logger.warn('re-register after a configuration change failed:', error));
   }
 
   register(): Promise<void> {
@@ -408,6 +415,12 @@ export class SipEngine implements PhoneEngine {
       const answered = this.#state.getCall(ctx.id)?.answeredAt !== undefined;
       const fallback: EndCause = ctx.session instanceof Invitation && !answered ? 'no-answer' : answered ? 'remote-hangup' : 'failed';
       this.#state.moveCall(ctx.id, CallState.Ended, { endCause: ctx.endCause ?? fallback });
+    }
+    if (this.#reconfigurePending && this.#calls.size === 0) {
+      // After the current callback (which may be the connection's own loss handling) has run.
+      setTimeout(() => {
+        if (this.#reconfigurePending && this.#calls.size === 0 && !this.#disposed) this.#reconnectWithNewConfig();
+      }, 0);
     }
   }
 
