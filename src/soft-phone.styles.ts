@@ -14,6 +14,7 @@ export const styles = css`
   .header,.notice,.row,.controls,.field,.list li {display: flex; align-items: center; gap: 6px}
   .identity,.list .name {flex: 1}
   .aor,.who .name,.list .name {font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap}
+  [dir='rtl'] :is(.aor,.who,.list .name) {text-align: right}
   .reg,.meta,.label,.hint,.who .number,.via,.list .state {font-size: 12px; color: var(--_muted)}
   .dot {inline-size: 10px; block-size: 10px; border-radius: 50%; flex: none; background: #8c959f}
   .dot[data-state='registered'] {background: var(--_ok)}
@@ -37,7 +38,7 @@ export const styles = css`
   .btn.ok,.btn.bad,.btn[aria-pressed='true'] {--c: var(--_ok); background: var(--c); border-color: var(--c); color: #fff}
   .btn.bad {--c: var(--_bad)}
   .btn[aria-pressed='true'] {--c: var(--_fg); color: var(--_bg)}
-  .btn.tool {flex-direction: column; gap: 2px; font-size: 11px; padding: 4px 2px; line-height: 1.15; text-align: center; overflow-wrap: anywhere}
+  .btn.tool {flex-direction: column; gap: 2px; font-size: 11px; padding: 4px 1px; line-height: 1.15; text-align: center; overflow-wrap: break-word}
   .btn.mini {min-block-size: 28px; min-inline-size: 28px; padding: 2px 6px; flex: none}
   .btn.text {font-size: 12px}
   .btn.wide {font-weight: 600}

@@ -31,12 +31,13 @@ export function stateText(call: CallInfo, t: Translate): string {
 }
 
 // Names and numbers come from the network: they are bound as text (`${...}` in a text position),
-// never as HTML.
+// never as HTML. `dir="auto"` lets a Latin name in a Hebrew card (or the reverse) keep its own
+// direction, so it is cut at its own end.
 function remote(call: CallInfo, t: Translate): TemplateResult {
   const { displayName, number, kind, server } = call.remote;
   return html`<div class="who">
-    <span class="name" title=${displayName || number}><bdi>${displayName || number}</bdi></span>
-    ${displayName ? html`<span class="number"><bdi>${number}</bdi></span>` : nothing}
+    <span class="name" dir="auto" title=${displayName || number}>${displayName || number}</span>
+    ${displayName ? html`<span class="number" dir="auto">${number}</span>` : nothing}
     ${kind === 'linked' && server ? html`<span class="via">${t('viaServer', { server })}</span>` : nothing}
   </div>`;
 }
@@ -87,7 +88,7 @@ export function renderCallList(calls: readonly CallInfo[], currentId: string | u
     <ul>
       ${calls.map(
         (c) => html`<li class=${c.id === currentId ? 'current' : ''} data-call=${c.id}>
-          <span class="name"><bdi>${callerText(c)}</bdi></span>
+          <span class="name" dir="auto">${callerText(c)}</span>
           <span class="state">${stateText(c, t)}</span>
           ${c.id !== currentId && c.state === 'held'
             ? html`<button class="btn mini" title=${t('switchTo')} aria-label=${`${t('switchTo')}: ${callerText(c)}`}

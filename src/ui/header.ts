@@ -19,7 +19,7 @@ export function renderHeader(
   return html`<header part="header" class="header">
     <span class="dot" data-state=${state} aria-hidden="true"></span>
     <div class="identity">
-      <span class="aor" title=${aor}><bdi>${aor || t('notConfigured')}</bdi></span>
+      <span class="aor" dir="auto" title=${aor}>${aor || t('notConfigured')}</span>
       <span class="reg" data-state=${state}>${t(`reg.${state}`)}</span>
     </div>
     ${state === 'unregistered' && aor
