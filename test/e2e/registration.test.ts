@@ -171,6 +171,31 @@ describe('registration and connection', () => {
     await frank.remove();
   });
 
+  fx.test('waking from sleep checks the connection at once (long keep-alive, frozen timers)', async () => {
+    // A keep-alive of 60 s: only the wake-up check can notice the dead server within the wait below.
+    // The refresh (at 25 s) would notice too, but only after the wait below.
+    const gina = await phone('4001', { keepAlive: 60, attrs: { refresh: '25' } });
+    await gina.waitForEvent('softphone-registered');
+    const server = fx.lab.servers.server1;
+    server.pause();
+    try {
+      // The page's timers stop for 7 s, as they do while a laptop sleeps.
+      await gina.page.evaluate(() => {
+        const end = Date.now() + 7000;
+        while (Date.now() < end) {
+          // busy: no timer runs
+        }
+      });
+      const lost = await gina.waitForEvent('softphone-connection-lost', { timeoutMs: 12_000 });
+      assert.equal(lost.detail.message, 'SIP phone has lost connection with the system');
+    } finally {
+      server.resume();
+    }
+    await gina.waitForEvent('softphone-connection-restored', { timeoutMs: 60_000 });
+    await gina.remove();
+    await until(async () => (await registrationsOf('3999')) === 1 || undefined, 'alice registered again', 60_000);
+  });
+
   fx.test('silent server death (SIGSTOP) is detected by the keep-alive and recovered after SIGCONT', async () => {
     const alice = phones[0]!;
     const server = fx.lab.servers.server1;
