@@ -2,7 +2,7 @@ import { LitElement, html, nothing, type PropertyValues, type TemplateResult } f
 import { canChooseOutput, listAudioDevices, loadAudioPrefs, saveAudioPrefs, type AudioDevices, type AudioPrefs } from './audio/devices.js';
 import { TonePlayer, type ToneKind } from './audio/tones.js';
 import { addRecord, historyStorageKey, parseHistory, recordFromCall, serializeHistory } from './core/call-history.js';
-import { assertCallOperation, assertTransferPair, parseCallPolicy, type CallPolicy } from './core/call-policy.js';
+import { assertCallOperation, assertTransferPair, parseCallPolicy, type CallOperation, type CallPolicy } from './core/call-policy.js';
 import { createDialPlan, parseLinkedServers, parseParkSlots, parsePrefix, type DialPlan } from './core/dial-plan.js';
 import type { EngineConfig, EngineFactory, PhoneEngine } from './core/engine.js';
 import { parseDtmf, requireCall } from './core/guards.js';
@@ -17,7 +17,7 @@ import {
   type TransferMode,
 } from './core/types.js';
 import { SoftPhoneError, toSoftPhoneError, type ErrorCode } from './errors.js';
-import { emit } from './events.js';
+import { emit, type SoftPhoneEventMap } from './events.js';
 import { isRtl, matchLanguage, translator, type Language, type Translate } from './i18n/index.js';
 import { logger } from './logger.js';
 import { styles } from './soft-phone.styles.js';
@@ -344,54 +344,40 @@ export class SoftPhone extends LitElement {
   }
 
   /** Answers a ringing call (default: the one that has rung longest). */
-  async answer(callId?: string): Promise<void> {
-    const engine = this.#registeredEngine();
-    const call = this.#callFor(callId, 'answer');
-    await this.#guard(engine.answer(call.id), 'CALL_FAILED');
+  answer(callId?: string): Promise<void> {
+    return this.#act(callId, 'answer', (e, c) => e.answer(c.id));
   }
 
   /** Declines a ringing call. */
-  async decline(callId?: string): Promise<void> {
-    const call = this.#callFor(callId, 'decline', true);
-    await this.#guard(this.#engine!.decline(call.id), 'CALL_FAILED');
+  decline(callId?: string): Promise<void> {
+    return this.#act(callId, 'decline', (e, c) => e.decline(c.id));
   }
 
   /** Ends a call (an outbound one that still rings is cancelled). */
-  async hangup(callId?: string): Promise<void> {
-    const call = this.#callFor(callId, 'hangup', true);
-    await this.#guard(this.#engine!.hangup(call.id), 'CALL_FAILED');
+  hangup(callId?: string): Promise<void> {
+    return this.#act(callId, 'hangup', (e, c) => e.hangup(c.id));
   }
 
-  async hold(callId?: string): Promise<void> {
-    const engine = this.#registeredEngine();
-    const call = this.#callFor(callId, 'hold');
-    await this.#guard(engine.hold(call.id), 'CALL_FAILED');
+  hold(callId?: string): Promise<void> {
+    return this.#act(callId, 'hold', (e, c) => e.hold(c.id));
   }
 
-  async unhold(callId?: string): Promise<void> {
-    const engine = this.#registeredEngine();
-    const call = this.#callFor(callId, 'unhold');
-    await this.#guard(engine.unhold(call.id), 'CALL_FAILED');
+  unhold(callId?: string): Promise<void> {
+    return this.#act(callId, 'unhold', (e, c) => e.unhold(c.id));
   }
 
-  async mute(callId?: string): Promise<void> {
-    const engine = this.#registeredEngine();
-    const call = this.#callFor(callId, 'mute');
-    await this.#guard(engine.setMuted(call.id, true), 'CALL_FAILED');
+  mute(callId?: string): Promise<void> {
+    return this.#act(callId, 'mute', (e, c) => e.setMuted(c.id, true));
   }
 
-  async unmute(callId?: string): Promise<void> {
-    const engine = this.#registeredEngine();
-    const call = this.#callFor(callId, 'unmute');
-    await this.#guard(engine.setMuted(call.id, false), 'CALL_FAILED');
+  unmute(callId?: string): Promise<void> {
+    return this.#act(callId, 'unmute', (e, c) => e.setMuted(c.id, false));
   }
 
   /** Sends DTMF (`0-9 * # A-D`) as RFC 4733 events. */
   async sendDtmf(digits: string, callId?: string): Promise<void> {
-    const engine = this.#registeredEngine();
     const tones = parseDtmf(digits);
-    const call = this.#callFor(callId, 'dtmf');
-    await this.#guard(engine.sendDtmf(call.id, tones), 'CALL_FAILED');
+    return this.#act(callId, 'dtmf', (e, c) => e.sendDtmf(c.id, tones));
   }
 
   /**
@@ -399,14 +385,16 @@ export class SoftPhone extends LitElement {
    * `target`; resolves with the consult call, then `completeTransfer()` or `cancelTransfer()`.
    */
   async transfer(target: string, options: { mode: TransferMode } = { mode: 'blind' }, callId?: string): Promise<CallInfo | void> {
-    const engine = this.#registeredEngine();
     const mode = options?.mode;
     if (mode !== 'blind' && mode !== 'attended') {
       throw new SoftPhoneError('TRANSFER_FAILED', `transfer mode ${JSON.stringify(mode)} is not 'blind' or 'attended'`);
     }
-    const call = this.#callFor(callId, mode === 'blind' ? 'blindTransfer' : 'attendedTransfer');
-    const dialTarget = this.#plan().toTarget(target);
-    return this.#guard(engine.transfer(call.id, dialTarget, mode), 'TRANSFER_FAILED');
+    return this.#act(
+      callId,
+      mode === 'blind' ? 'blindTransfer' : 'attendedTransfer',
+      (e, c) => e.transfer(c.id, this.#plan().toTarget(target), mode),
+      'TRANSFER_FAILED',
+    );
   }
 
   /** Joins a held call with a second call: completes a '*' transfer or a hold transfer. */
@@ -425,11 +413,8 @@ export class SoftPhone extends LitElement {
   }
 
   /** Parks a call in the first free slot of `park-slots`. */
-  async park(callId?: string): Promise<ParkedCall> {
-    const engine = this.#registeredEngine();
-    const call = this.#callFor(callId, 'park');
-    const slots = parseParkSlots(this.parkSlots);
-    return this.#guard(engine.park(call.id, slots), 'PARK_FAILED');
+  park(callId?: string): Promise<ParkedCall> {
+    return this.#act(callId, 'park', (e, c) => e.park(c.id, parseParkSlots(this.parkSlots)), 'PARK_FAILED');
   }
 
   /** Calls a park slot back. */
@@ -602,15 +587,24 @@ export class SoftPhone extends LitElement {
     return this.#engine;
   }
 
-  /** The call an operation targets; ending a call works whatever the registration state. */
-  #callFor(callId: string | undefined, op: Parameters<typeof assertCallOperation>[1], anyState = false): CallInfo {
+  /**
+   * Runs an operation on one call (by id, else the current call for `op`) after the state and policy
+   * checks. Ending a call (hang up, decline) works whatever the registration state.
+   */
+  async #act<T>(
+    callId: string | undefined,
+    op: CallOperation,
+    work: (engine: PhoneEngine, call: CallInfo) => Promise<T>,
+    fallback: ErrorCode = 'CALL_FAILED',
+  ): Promise<T> {
     const reg = this.#phone.registration;
-    if (!this.#engine || (reg !== 'registered' && !(anyState && this.#phone.calls.length))) {
+    const ending = (op === 'hangup' || op === 'decline') && this.#phone.calls.length > 0;
+    if (!this.#engine || (reg !== 'registered' && !ending)) {
       throw new SoftPhoneError('NOT_REGISTERED', `the phone is not registered (registration state: ${reg})`);
     }
     const call = requireCall(this.#phone.calls, callId, op);
     assertCallOperation(call, op, this.#policy);
-    return call;
+    return this.#guard(work(this.#engine, call), fallback);
   }
 
   #transferPair(heldId?: string, consultId?: string): [CallInfo, CallInfo] {
@@ -730,27 +724,13 @@ export class SoftPhone extends LitElement {
   }
 
   #onNotice(notice: PhoneNotice): void {
-    switch (notice.type) {
-      case 'registering':
-        // Reconnect attempts while the connection is lost; the first attempt is the state change.
-        if (this.#phone.registration === RegistrationState.ConnectionLost) emit(this, 'softphone-registering', { server: notice.server });
-        break;
-      case 'registration-failed':
-        emit(this, 'softphone-registration-failed', { code: notice.code, reason: notice.reason });
-        break;
-      case 'transfer-completed':
-        emit(this, 'softphone-transfer-completed', { call: notice.call, mode: notice.mode, target: notice.target });
-        break;
-      case 'transfer-failed':
-        emit(this, 'softphone-transfer-failed', {
-          call: notice.call, mode: notice.mode, target: notice.target, code: notice.code, reason: notice.reason,
-        });
-        break;
-      case 'call-parked':
-        emit(this, 'softphone-call-parked', { call: notice.call, slot: notice.slot });
-        break;
-      case 'parked-changed':
-        break;
+    if (notice.type === 'registering') {
+      // Reconnect attempts while the connection is lost; the first attempt is the state change.
+      if (this.#phone.registration === RegistrationState.ConnectionLost) emit(this, 'softphone-registering', { server: notice.server });
+    } else if (notice.type !== 'parked-changed') {
+      // The other notices are events of the same name with the same fields.
+      const { type, ...detail } = notice;
+      emit(this, `softphone-${type}`, detail as SoftPhoneEventMap[`softphone-${typeof type}`]);
     }
   }
 

@@ -532,6 +532,19 @@ describe('<soft-phone> calls', () => {
     expect((await rejection(el.login())).code).to.equal('PROVISIONING_ERROR');
   });
 
+  it('refuses a blind transfer of a call the agent placed unless callPolicy allows it', async () => {
+    const { el, engine } = await registered();
+    const out = await el.call('4000');
+    engine().remote(out.id, 'established');
+    const refused = await rejection(el.transfer('4001', { mode: 'blind' }));
+    expect(refused.code).to.equal('NOT_ALLOWED');
+    expect(engine().calledWith('transfer')).to.have.length(0);
+    el.callPolicy = { outbound: { blindTransfer: true } };
+    await el.updateComplete;
+    await el.transfer('4001', { mode: 'blind' });
+    expect((engine().calledWith('transfer')[0]!.args[1] as { uri: string }).uri).to.equal('sip:4001@server1.test');
+  });
+
   it('keeps the call history in localStorage', async () => {
     const { el, engine } = await registered();
     const call = await el.call('4000');
