@@ -222,6 +222,17 @@ export class SoftPhone extends LitElement {
     return [...super.observedAttributes, PASSWORD_ATTRIBUTE];
   }
 
+  constructor() {
+    super();
+    // A password set on the element before this class upgraded it sits in an own property that
+    // would hide the setter (and could be read back): move it through the setter.
+    if (Object.prototype.hasOwnProperty.call(this, 'password')) {
+      const value = (this as { password?: string }).password;
+      delete (this as { password?: string }).password;
+      this.password = value;
+    }
+  }
+
   /**
    * The SIP password. Write-only: reading it gives `undefined`, never the secret.
    * @type {string | undefined}

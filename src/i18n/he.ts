@@ -46,7 +46,7 @@ export const he: Messages = {
   'end.no-answer': 'אין מענה',
   'end.not-found': 'המספר לא נמצא',
   'end.transferred': 'הועברה',
-  'end.parked': 'הוחנתה',
+  'end.parked': 'הועברה לחניה',
   'end.replaced': 'הוחלפה',
   'end.failed': 'נכשלה',
   'end.connection-lost': 'החיבור אבד',

@@ -222,6 +222,21 @@ describe('<soft-phone> password', () => {
   });
 });
 
+describe('<soft-phone> upgrade', () => {
+  it('takes a password set before the element was upgraded, and does not keep it readable', async () => {
+    const el = document.createElement('soft-phone-late') as SoftPhone;
+    for (const [k, v] of Object.entries(DEFAULT_ATTRS)) el.setAttribute(k, v);
+    el.password = PASSWORD;
+    document.body.append(el);
+    mounted.push(el);
+    customElements.define('soft-phone-late', class extends SoftPhone {});
+    await until(() => el.registrationState === 'registered', 'registered after the upgrade');
+    expect(FakeEngine.live()[0]!.config!.password).to.equal(PASSWORD);
+    expect(el.password).to.equal(undefined);
+    expect(Object.prototype.hasOwnProperty.call(el, 'password')).to.equal(false);
+  });
+});
+
 describe('<soft-phone> registration', () => {
   it('shows and announces registering, registered and unregistered', async () => {
     FakeEngine.behaviour.holdRegistration = true;
