@@ -156,15 +156,16 @@ describe('registration and connection', () => {
     const t0 = await frank.now();
     await frank.page.context().setOffline(true);
     let lost;
+    let t1 = 0;
     try {
       lost = await frank.waitForEvent('softphone-connection-lost', { timeoutMs: 20_000 });
       // Offline long enough for the backoff to grow past a few seconds.
       await sleep(6000);
       assert.equal(await frank.registrationState(), 'connection-lost');
     } finally {
+      t1 = await frank.now();
       await frank.page.context().setOffline(false);
     }
-    const t1 = await frank.now();
     const restored = await frank.waitForEvent('softphone-connection-restored', { timeoutMs: 30_000 });
     assert.equal(await frank.registrationState(), 'registered');
     console.log(`  offline: lost after ${ms(lost.t - t0)}; online: restored after ${ms(restored.t - t1)}`);
