@@ -156,7 +156,7 @@ describe('registration and connection', () => {
     const t0 = await frank.now();
     await frank.page.context().setOffline(true);
     let lost;
-    let t1 = 0;
+    let t1: number;
     try {
       lost = await frank.waitForEvent('softphone-connection-lost', { timeoutMs: 20_000 });
       // Offline long enough for the backoff to grow past a few seconds.
