@@ -300,6 +300,10 @@ export class SoftPhone extends LitElement {
     this.#established.clear();
     this.#lostConnection = false;
     this.#appliedKey = '';
+    // Adding the element again is a fresh start: it registers again even after an unregister().
+    this.#userUnregistered = false;
+    this._announce = '';
+    this._lastEnded = undefined;
     const phone = this.#phone;
     this.#unsubscribe = phone.subscribe((change) => this.#onChange(phone, change));
     this.#reflectState();
@@ -334,7 +338,10 @@ export class SoftPhone extends LitElement {
     await this.#guard(engine.register(), 'TRANSPORT_ERROR');
   }
 
-  /** Unregisters; the phone stays unregistered until `register()` (auto-register does not undo this). */
+  /**
+   * Unregisters. The phone stays unregistered (auto-register does not undo this) until `register()`
+   * or until the element is added to a document again.
+   */
   async unregister(): Promise<void> {
     this.#userUnregistered = true;
     await this.#guard(this.#engine?.unregister() ?? Promise.resolve(), 'TRANSPORT_ERROR');

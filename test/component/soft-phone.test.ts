@@ -604,6 +604,15 @@ describe('<soft-phone> lifecycle', () => {
     expect(names(seen).filter((n) => n === 'registered')).to.have.length(6);
   });
 
+  it('re-adding registers again even after unregister()', async () => {
+    const { el } = await registered();
+    await el.unregister();
+    el.remove();
+    await until(() => FakeEngine.live().length === 0, 'disposed');
+    document.body.append(el);
+    await until(() => el.registrationState === 'registered', 're-registered');
+  });
+
   it('loading the definition twice does not throw', async () => {
     const again = (await import(`../../src/soft-phone.ts?again=${Date.now()}`)) as { SoftPhone: typeof SoftPhone };
     expect(again.SoftPhone).to.not.equal(undefined);
