@@ -11,6 +11,8 @@ type SdhMediaFactory = ConstructorParameters<typeof Web.SessionDescriptionHandle
 
 /** When a STUN/TURN server is configured, gathering may take this long at most. */
 const GATHERING_LIMIT_MS = 1000;
+/** Without a candidate filter, how long to wait for more host candidates after the first one. */
+const HOST_GRACE_MS = 20;
 
 export interface MediaOptions {
   iceServers: IceServer[];
@@ -64,6 +66,7 @@ export function candidateModifier(filter: readonly string[]) {
  */
 class PromptSessionDescriptionHandler extends Web.SessionDescriptionHandler {
   #usable = false;
+  #graceOver = false;
   readonly #filter: SessionDescriptionHandlerModifier;
 
   constructor(logger: SdhLogger, factory: SdhMediaFactory, configuration: SdhConfiguration, options: MediaOptions) {
@@ -79,7 +82,9 @@ class PromptSessionDescriptionHandler extends Web.SessionDescriptionHandler {
         const type = candidateType(line);
         if (wantsServerCandidate ? type === 'srflx' || type === 'relay' : type === 'host') {
           this.#usable = true;
-          this.iceGatheringComplete();
+          // Unfiltered, other interfaces' host candidates arrive within a few ms: take them along.
+          if (options.candidateFilter.length === 0) setTimeout(() => this.iceGatheringComplete(), HOST_GRACE_MS);
+          else this.iceGatheringComplete();
         }
       },
     };
@@ -94,9 +99,14 @@ class PromptSessionDescriptionHandler extends Web.SessionDescriptionHandler {
   }
 
   protected override waitForIceGatheringComplete(restart = false, timeout = 0): Promise<void> {
-    if (restart) this.#usable = false;
-    else if (this.#usable) return Promise.resolve();
+    if (restart) this.#usable = this.#graceOver = false;
+    else if (this.#usable && this.#graceOver) return Promise.resolve();
     return super.waitForIceGatheringComplete(restart, timeout);
+  }
+
+  override iceGatheringComplete(): void {
+    if (this.#usable) this.#graceOver = true;
+    super.iceGatheringComplete();
   }
 }
 
