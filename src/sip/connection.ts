@@ -20,6 +20,7 @@
  */
 import {
   Registerer,
+  RegistererState,
   RequestPendingError,
   SIPExtension,
   UserAgent,
@@ -37,6 +38,8 @@ import { promptSdhFactory } from './media.js';
 type IncomingResponse = Core.IncomingResponse;
 
 const DEFAULT_KEEP_ALIVE_S = 5;
+/** #sendRegister's answer when another REGISTER is already under way. */
+const PENDING = -1;
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 /** How long a WebSocket may take to open before the server counts as unreachable. */
@@ -249,10 +252,11 @@ export class SipConnection {
       refreshFrequency: 99,
     });
     this.#registerer = registerer;
-    const granted = await this.#sendRegister(registerer, ua, config).catch((error: unknown) => {
+    const answer = await this.#sendRegister(registerer, ua, config).catch((error: unknown) => {
       this.#discard(ua);
       throw error;
     });
+    const granted = answer === PENDING ? config.expires : answer;
     if (gen !== this.#generation) {
       this.#discard(ua);
       throw new TransportError('superseded');
@@ -305,9 +309,21 @@ export class SipConnection {
     return ua;
   }
 
-  /** Sends one REGISTER and resolves with the expiry the server granted. */
+  /**
+   * Sends one REGISTER and resolves with the expiry the server granted, or with PENDING when a
+   * REGISTER of this registerer is already on its way (its own handler schedules what follows).
+   */
   #sendRegister(registerer: Registerer, ua: UserAgent, config: EngineConfig): Promise<number> {
+    let settle: () => void = () => undefined;
+    const answerGone = new Promise<void>((resolve) => (settle = resolve));
     const answer = new Promise<number>((resolve, reject) => {
+      // SIP.js answers a 423 (Interval Too Brief) itself with a new REGISTER that our delegate
+      // never hears of; the registerer's state still tells us when that one succeeded.
+      const onState = (state: RegistererState): void => {
+        if (state === RegistererState.Registered) queueMicrotask(() => resolve(config.expires));
+      };
+      registerer.stateChange.addListener(onState);
+      void answerGone.then(() => registerer.stateChange.removeListener(onState));
       registerer
         .register({
           requestDelegate: {
@@ -321,11 +337,13 @@ export class SipConnection {
           },
         })
         .catch((error: unknown) => {
-          if (error instanceof RequestPendingError) return; // the pending one will answer
-          reject(new TransportError(error instanceof Error ? error.message : String(error)));
+          if (error instanceof RequestPendingError) resolve(PENDING);
+          else reject(new TransportError(error instanceof Error ? error.message : String(error)));
         });
     });
-    return timeout(answer, REGISTER_TIMEOUT_MS, 'REGISTER');
+    const bounded = timeout(answer, REGISTER_TIMEOUT_MS, 'REGISTER');
+    bounded.then(settle, settle);
+    return bounded;
   }
 
   #scheduleRefresh(gen: number, granted: number): void {
@@ -342,7 +360,7 @@ export class SipConnection {
     if (!registerer || !ua || !config || gen !== this.#generation) return;
     try {
       const granted = await this.#sendRegister(registerer, ua, config);
-      if (gen !== this.#generation) return;
+      if (gen !== this.#generation || granted === PENDING) return;
       this.#scheduleRefresh(gen, granted);
     } catch (error) {
       if (gen !== this.#generation) return;
