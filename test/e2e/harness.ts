@@ -7,13 +7,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startLab, type Lab, type LabAccount, type LabOptions } from '../../lab/lab.js';
+import { startWebServer as startLabWebServer, type RouteHandler, type WebServer } from '../../lab/web.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUNDLE = path.join(REPO_ROOT, 'dist', 'soft-phone.bundle.js');
@@ -44,54 +45,23 @@ export function ensureBuilt(): void {
 
 // --- the web server -------------------------------------------------------------------------
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.css': 'text/css',
-  '.wav': 'audio/wav',
-};
-
-export interface WebServer {
-  url: string;
-  close(): Promise<void>;
-}
+export type { WebServer };
 
 /**
- * Serves the repository root on a free loopback port. `SOFT_PHONE_BUNDLE=/path/file.js` serves
- * another build as /dist/soft-phone.bundle.js (handy while developing).
+ * Serves the repository root on a free loopback port (lab/web.ts). `SOFT_PHONE_BUNDLE=/path/file.js`
+ * serves another build as /dist/soft-phone.bundle.js (handy while developing).
  */
 export async function startWebServer(root = REPO_ROOT): Promise<WebServer> {
   const override = process.env.SOFT_PHONE_BUNDLE;
-  const server: Server = createServer((req, res) => {
-    const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const file =
-      override && urlPath === '/dist/soft-phone.bundle.js' ? override : path.join(root, path.normalize(urlPath).replace(/^([/\\])+/, ''));
-    if (!file.startsWith(root) && file !== override) {
-      res.writeHead(403).end();
-      return;
-    }
-    try {
-      const body = readFileSync(file);
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const routes: Record<string, RouteHandler> = override
+    ? {
+        '/dist/soft-phone.bundle.js': (_req: unknown, res: ServerResponse) => {
+          res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
+          res.end(readFileSync(override));
+        },
+      }
+    : {};
+  return startLabWebServer({ root, routes });
 }
 
 // --- the browser ----------------------------------------------------------------------------
