@@ -16,7 +16,7 @@ const DTMF_1 = [697, 1209];
 const ms = (n: number): string => `${Math.round(n)} ms`;
 
 describe('calls with real audio', () => {
-  const fx = withLab({ lab: { servers: ['server1'] }, fakeAudioFile: () => toneWav(TONE_HZ) });
+  const fx = withLab({ fakeAudioFile: () => toneWav(TONE_HZ) });
   const scripted: SipWsClient[] = [];
   after(async () => {
     for (const c of scripted) await c.close().catch(() => undefined);
@@ -29,9 +29,16 @@ describe('calls with real audio', () => {
     assert.ok(a, `lab account ${ext}`);
     return a;
   };
-  async function phone(ext: string): Promise<Phone> {
+  // Both servers know each other: server1 (prefix 11, "Tokyo") and server2 (prefix 12, "Osaka").
+  const linked = {
+    server1: { prefix: '11', 'linked-servers': JSON.stringify([{ prefix: '12', label: 'Osaka' }]) },
+    server2: { prefix: '12', 'linked-servers': JSON.stringify([{ prefix: '11', label: 'Tokyo' }]) },
+  };
+  async function phone(ext: string, server: 'server1' | 'server2' = 'server1'): Promise<Phone> {
     const page: Page = await openPhonePage(fx.browser, fx.web.url);
-    const p = await Phone.add(page, { server: fx.lab.servers.server1.wsUrl, account: account(ext) });
+    const a = fx.lab.accounts[server].find((x) => x.extension === ext);
+    assert.ok(a, `lab account ${ext} on ${server}`);
+    const p = await Phone.add(page, { server: fx.lab.servers[server].wsUrl, account: a, attrs: linked[server] });
     await p.waitForEvent('softphone-registered');
     return p;
   }
@@ -258,6 +265,31 @@ describe('calls with real audio', () => {
       await erin.remove();
     }
     await hangUpAll();
+  });
+
+  fx.test('alice calls bob on the linked server (12 + extension); bob sees 113999 from Tokyo; audio both ways', async () => {
+    const bob = await phone('2099', 'server2');
+    try {
+      const est = (await alice.events('softphone-call-established')).length;
+      await alice.invoke('call', '12-2099');
+      const incoming = await bob.waitForEvent('softphone-incoming-call');
+      assert.deepEqual(
+        { number: incoming.detail.call?.remote.number, kind: incoming.detail.call?.remote.kind, server: incoming.detail.call?.remote.server },
+        { number: '113999', kind: 'linked', server: 'Tokyo' },
+      );
+      await bob.invoke('answer');
+      const established = await alice.waitForEvent('softphone-call-established', { count: est + 1 });
+      assert.equal(established.detail.call?.remote.number, '122099');
+      assert.equal(established.detail.call?.remote.kind, 'linked');
+      const before = [(await peerBytes(alice.page)).at(-1)!, (await peerBytes(bob.page)).at(-1)!];
+      await sleep(1000);
+      const after = [(await peerBytes(alice.page)).at(-1)!, (await peerBytes(bob.page)).at(-1)!];
+      for (const i of [0, 1]) assert.ok(after[i]!.received > before[i]!.received, `${i ? 'bob' : 'alice'} receives audio`);
+      await alice.invoke('hangup');
+      assert.equal((await bob.waitForEvent('softphone-call-ended')).detail.call?.endCause, 'remote-hangup');
+    } finally {
+      await bob.remove();
+    }
   });
 
   fx.test('a busy phone (486) ends the call as busy', async () => {

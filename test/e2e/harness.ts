@@ -130,7 +130,7 @@ export interface CallSnapshot {
   id: string;
   direction: 'inbound' | 'outbound';
   state: string;
-  remote: { number: string; displayName?: string; kind: string };
+  remote: { number: string; displayName?: string; kind: string; prefix?: string; server?: string };
   muted: boolean;
   held: boolean;
   endCause?: string;
