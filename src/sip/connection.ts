@@ -52,8 +52,6 @@ const UNREGISTER_TIMEOUT_MS = 1000;
 const DRIFT_TICK_MS = 2000;
 const DRIFT_LIMIT_MS = 4000;
 
-export const CONNECTION_LOST_MESSAGE = 'SIP phone has lost connection with the system';
-
 export interface ConnectionHooks {
   /** An INVITE arrived on the current connection. */
   onInvite(invitation: Invitation): void;
@@ -94,11 +92,6 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export function backoffDelay(n: number, random: () => number = Math.random): number {
   const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** Math.min(n, 16));
   return Math.round(base * (0.8 + 0.4 * random()));
-}
-
-/** SIP.js's refreshFrequency is a percentage of the granted expiry, 50..99. */
-export function refreshPercent(refresh: number, expires: number): number {
-  return Math.max(50, Math.min(99, Math.round((refresh / expires) * 100)));
 }
 
 function sipLogConnector(level: SipLogLevel, category: string, _label: string | undefined, content: string): void {
