@@ -25,8 +25,11 @@ export interface EngineConfig {
   keepAlive?: number;
   /** Only keep ICE candidates for these addresses (tests: ['127.0.0.1']). Empty = keep all. */
   candidateFilter?: string[];
-  /** How an incoming caller is shown (the dial plan's `classifyIncoming`); default: an internal number. */
-  classify?: (user: string, displayName?: string) => RemoteParty;
+  /**
+   * How an incoming caller is shown (the dial plan's `classifyIncoming`, given the From URI's user,
+   * display name and host); default: an internal number.
+   */
+  classify?: (user: string, displayName?: string, host?: string) => RemoteParty;
   /** Microphone `deviceId` chosen in the audio settings ('' or absent: the default device). */
   microphone?: string;
   /** Speaker `deviceId` for call audio (`setSinkId`; '' or absent: the default output). */

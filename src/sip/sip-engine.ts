@@ -177,7 +177,7 @@ export class SipEngine implements PhoneEngine {
     const classify = this.#connection.config?.classify;
     let remote: RemoteParty;
     try {
-      remote = classify ? classify(user, displayName) : { number: user, kind: 'internal', ...(displayName ? { displayName } : {}) };
+      remote = classify ? classify(user, displayName, identity.uri.host) : { number: user, kind: 'internal', ...(displayName ? { displayName } : {}) };
     } catch (error) {
       logger.warn('could not classify the caller:', error);
       remote = { number: user, kind: 'internal', ...(displayName ? { displayName } : {}) };
