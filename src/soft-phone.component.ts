@@ -1,9 +1,9 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { canChooseOutput, listAudioDevices, loadAudioPrefs, saveAudioPrefs, type AudioDevices, type AudioPrefs } from './audio/devices.js';
 import { TonePlayer, type ToneKind } from './audio/tones.js';
-import { addRecord, historyStorageKey, parseHistory, recordFromCall, serializeHistory } from './core/call-history.js';
+import { addRecord, historyStorageKey, parseHistory, recordFromCall, serializeHistory, type CallRecord } from './core/call-history.js';
 import { assertCallOperation, assertTransferPair, parseCallPolicy, type CallOperation, type CallPolicy } from './core/call-policy.js';
-import { createDialPlan, parseLinkedServers, parseParkSlots, parsePrefix, type DialPlan } from './core/dial-plan.js';
+import { createDialPlan, formatRemote, parseLinkedServers, parseParkSlots, parsePrefix, type DialPlan } from './core/dial-plan.js';
 import type { EngineConfig, EngineFactory, PhoneEngine } from './core/engine.js';
 import { parseDtmf, requireCall } from './core/guards.js';
 import { PhoneState, type PhoneChange, type PhoneNotice } from './core/phone-state.js';
@@ -23,6 +23,7 @@ import { logger } from './logger.js';
 import { styles } from './soft-phone.styles.js';
 import { renderCallList, renderCurrentCall, renderIncoming, type CallAction, type CallHandlers } from './ui/calls.js';
 import { renderDialpad, type DialpadHandlers } from './ui/dialpad.js';
+import { historyStyles, renderHistory, type HistoryHandlers } from './ui/history.js';
 import { renderHeader } from './ui/header.js';
 import { icons } from './ui/icons.js';
 import { renderSettings } from './ui/settings.js';
@@ -63,6 +64,13 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * rejects with a `SoftPhoneError { code, message }`. `call()` fires the cancelable
  * `softphone-before-dial` first; cancelling it rejects the call with `NOT_ALLOWED`.
  *
+ * Call history: the last 100 ended calls of each `<extension>@<domain>`, newest first, are kept in
+ * the browser's localStorage (`soft-phone:history:<extension>@<domain>`), read through
+ * `callHistory` and emptied by `clearCallHistory()`. Linked-server calls are recorded as extension
+ * calls with their prefix and server label (`113999`, kind `linked`, server `Tokyo`). The UI lists
+ * them behind a "Recent calls" toggle: choosing an entry puts its number in the dialpad, the phone
+ * button next to it calls it.
+ *
  * @summary Browser-embeddable WebRTC softphone.
  *
  * @fires {CustomEvent<{ server: string }>} softphone-registering - A registration attempt starts (also each reconnect attempt).
@@ -93,6 +101,7 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * @csspart controls - The in-call buttons.
  * @csspart call-list - The list of calls, shown when there are two or more.
  * @csspart dialpad - Number field, keys and call button.
+ * @csspart history - The call history toggle and list.
  * @csspart settings - The audio settings panel.
  *
  * @cssproperty [--soft-phone-width=320px] - Width of the widget.
@@ -110,7 +119,7 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * @cssproperty [--soft-phone-radius=8px] - Corner radius.
  */
 export class SoftPhone extends LitElement {
-  static override styles = styles;
+  static override styles = [styles, historyStyles];
 
   // Declared here rather than with decorators: no decorator helper in the bundle.
   static override properties = {
@@ -134,7 +143,7 @@ export class SoftPhone extends LitElement {
 
   static {
     // Internal state: reactive, but not part of the documented API.
-    for (const name of ['_number', '_dtmf', '_keypad', '_settings', '_devices', '_audio', '_now', '_announce', '_error', '_configErrors', '_lastEnded']) {
+    for (const name of ['_number', '_dtmf', '_keypad', '_settings', '_devices', '_audio', '_now', '_announce', '_error', '_configErrors', '_lastEnded', '_history']) {
       this.createProperty(name, { state: true });
     }
     this.createProperty('engineOptions', { attribute: false });
@@ -198,6 +207,8 @@ export class SoftPhone extends LitElement {
   private _error: SoftPhoneError | undefined;
   private _configErrors: readonly string[] = [];
   private _lastEnded: CallInfo | undefined;
+  private _history = false;
+  #historyCache: { key: string; raw: string | null; list: readonly CallRecord[] } | undefined;
 
   #password = '';
   #passwordVersion = 0;
@@ -274,6 +285,33 @@ export class SoftPhone extends LitElement {
   }
 
   /**
+   * The call history of this `<extension>@<domain>`: the last 100 ended calls, newest first, kept in
+   * localStorage. Each record is `{ id, direction, remote, startedAt, answeredAt?, endedAt, endCause,
+   * transferredBy? }`; a linked-server call keeps `remote` as shown (prefix + extension, `kind:
+   * 'linked'`, `prefix`, `server`). Empty while extension or domain is not set.
+   * @readonly
+   * @type {readonly CallRecord[]}
+   */
+  get callHistory(): readonly CallRecord[] {
+    const extension = this.extension.trim();
+    const domain = this.domain.trim();
+    if (!extension || !domain) return [];
+    const key = historyStorageKey(extension, domain);
+    let raw: string | null = null;
+    try {
+      raw = localStorage.getItem(key);
+    } catch {
+      // storage blocked by the browser: no history
+    }
+    // Compared by the stored text, so another tab's calls on the same extension show up too.
+    const cached = this.#historyCache;
+    if (cached?.key === key && cached.raw === raw) return cached.list;
+    const list = Object.freeze(parseHistory(raw).map((r) => Object.freeze({ ...r, remote: Object.freeze(r.remote) })));
+    this.#historyCache = { key, raw, list };
+    return list;
+  }
+
+  /**
    * The agent status; `'available'` when no provisioning is used.
    * @readonly
    */
@@ -330,6 +368,19 @@ export class SoftPhone extends LitElement {
   }
 
   // ---- Public methods -------------------------------------------------------------------------
+
+  /** Empties the call history of this `<extension>@<domain>` (in this browser). */
+  async clearCallHistory(): Promise<void> {
+    const extension = this.extension.trim();
+    const domain = this.domain.trim();
+    if (!extension || !domain) return;
+    try {
+      localStorage.removeItem(historyStorageKey(extension, domain));
+    } catch (e) {
+      logger.debug('call history not cleared', e);
+    }
+    this.requestUpdate();
+  }
 
   /** Registers with the configured server(s). */
   async register(): Promise<void> {
@@ -566,7 +617,8 @@ export class SoftPhone extends LitElement {
       expires: num(this.expires, 30),
       refresh: num(this.refresh, 15),
       iceServers: Array.isArray(this.iceServers) ? this.iceServers : [],
-      ...(plan ? { classify: (user: string, name?: string) => plan.classifyIncoming(user, name) } : {}),
+      // The plan in force when the call arrives: prefix and linked servers change without reconfiguring.
+      ...(plan ? { classify: (user: string, name?: string, host?: string) => (this.#dialPlan ?? plan).classifyIncoming(user, name, host) } : {}),
       microphone: this._audio.microphone,
       speaker: this._audio.speaker,
       ...this.engineOptions,
@@ -715,7 +767,8 @@ export class SoftPhone extends LitElement {
     if (!prev) {
       this._lastEnded = undefined;
       if (isRingingIn(call)) {
-        const caller = call.remote.displayName ? `${call.remote.displayName} (${call.remote.number})` : call.remote.number;
+        const number = formatRemote(call.remote);
+        const caller = call.remote.displayName ? `${call.remote.displayName} (${number})` : number;
         this._announce = this.#t()('incomingFrom', { caller });
         emit(this, 'softphone-incoming-call', { call });
       }
@@ -865,6 +918,16 @@ export class SoftPhone extends LitElement {
     },
   };
 
+  #historyHandlers: HistoryHandlers = {
+    toggle: () => (this._history = !this._history),
+    use: (number: string) => {
+      this._number = number;
+      void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLInputElement>('input[type=tel]')?.focus());
+    },
+    call: (number: string) => this.#run(() => this.call(number)),
+    clear: () => this.#run(() => this.clearCallHistory()),
+  };
+
   /** The call the in-call card shows: the current call, unless it is only ringing at us. */
   #activeCall(): CallInfo | undefined {
     const calls = this.#phone.calls.filter((c) => !isRingingIn(c));
@@ -946,6 +1009,7 @@ export class SoftPhone extends LitElement {
         : dial
           ? renderDialpad('dial', this._number, reg === RegistrationState.Registered, t, this.#dialHandlers)
           : nothing}
+      ${dial && aor ? renderHistory(this.callHistory, this._history, lang, t, this.#historyHandlers) : nothing}
       <div class="sr" role="status" aria-live="assertive">${this._announce}</div>
     </div>`;
   }

@@ -89,6 +89,7 @@ export function renderCallList(calls: readonly CallInfo[], currentId: string | u
       ${calls.map(
         (c) => html`<li class=${c.id === currentId ? 'current' : ''} data-call=${c.id}>
           <span class="name" dir="auto">${callerText(c)}</span>
+          ${c.remote.kind === 'linked' && c.remote.server ? html`<span class="via">${t('viaServer', { server: c.remote.server })}</span>` : nothing}
           <span class="state">${stateText(c, t)}</span>
           ${c.id !== currentId && c.state === 'held'
             ? html`<button class="btn mini" title=${t('switchTo')} aria-label=${`${t('switchTo')}: ${callerText(c)}`}
