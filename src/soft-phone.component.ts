@@ -23,6 +23,11 @@ import { logger } from './logger.js';
 import { styles } from './soft-phone.styles.js';
 import { renderCallList, renderCurrentCall, renderIncoming, type CallAction, type CallHandlers } from './ui/calls.js';
 import { renderDialpad, type DialpadHandlers } from './ui/dialpad.js';
+import { renderAgentBar, type AgentBarHandlers } from './ui/agent-status.js';
+import { renderForwarding, type ForwardingHandlers } from './ui/forwarding.js';
+import { agentStyles, renderLogin, type LoginHandlers } from './ui/login.js';
+import { AgentSession, type ProvisioningOptions } from './provisioning/agent-session.js';
+import type { ForwardingSettings } from './provisioning/forwarding.js';
 import { historyStyles, renderHistory, type HistoryHandlers } from './ui/history.js';
 import { renderHeader } from './ui/header.js';
 import { icons } from './ui/icons.js';
@@ -64,6 +69,23 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * rejects with a `SoftPhoneError { code, message }`. `call()` fires the cancelable
  * `softphone-before-dial` first; cancelling it rejects the call with `NOT_ALLOWED`.
  *
+ * Agent login (provisioning): with `provisioning-url` and `agent` set, the element shows the login
+ * step instead of the dialer: the agent's extensions from `GET {url}/agents/{agent}/extensions`,
+ * always in the order personal, virtual (`mobile <number>`), all others, plus "Automatic" (the server
+ * picks a free number). Choosing one (click, or Up/Down and Enter) or `login(number?)` starts the
+ * session and registers with the SIP settings the server returns (the session's password goes only
+ * to the SIP stack). A virtual extension registers nothing: the element shows "Calls go to your
+ * mobile <number>", status `virtual` (built in, not renamable), no call controls, and no automatic
+ * call statuses. Every other login starts in `available`; the status menu offers the session's
+ * `statuses` (`setStatus()`, `softphone-status-changed`, the `status` property), and while a call is
+ * up the status is `incoming call` / `outgoing call`, back to the chosen one after the last call.
+ * The forwarding panel and `getForwarding()` / `setForwarding()` act on the agent's extension
+ * (always, busy, no answer after 5-120 s, unavailable), checked before sending. A 409 shows "No free
+ * number or the number is invalid" (`NO_FREE_NUMBER`); other failures are `PROVISIONING_ERROR` and
+ * never touch a running call or what the agent typed. `logout()` unregisters, then ends the session.
+ * Removing the element does not end the session (a CRM page may add it again: the same element then
+ * registers again; a new element shows the login step, and `logout()` there ends a leftover session).
+ *
  * Call history: the last 100 ended calls of each `<extension>@<domain>`, newest first, are kept in
  * the browser's localStorage (`soft-phone:history:<extension>@<domain>`), read through
  * `callHistory` and emptied by `clearCallHistory()`. Linked-server calls are recorded as extension
@@ -103,6 +125,9 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * @csspart dialpad - Number field, keys and call button.
  * @csspart history - The call history toggle and list.
  * @csspart settings - The audio settings panel.
+ * @csspart login - The agent login step (extension choices).
+ * @csspart agent - The agent bar: status menu, forwarding and logout buttons, a virtual login's mobile.
+ * @csspart forwarding - The call forwarding panel.
  *
  * @cssproperty [--soft-phone-width=320px] - Width of the widget.
  * @cssproperty [--soft-phone-font] - Font shorthand.
@@ -119,7 +144,7 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * @cssproperty [--soft-phone-radius=8px] - Corner radius.
  */
 export class SoftPhone extends LitElement {
-  static override styles = [styles, historyStyles];
+  static override styles = [styles, historyStyles, agentStyles];
 
   // Declared here rather than with decorators: no decorator helper in the bundle.
   static override properties = {
@@ -147,6 +172,7 @@ export class SoftPhone extends LitElement {
       this.createProperty(name, { state: true });
     }
     this.createProperty('engineOptions', { attribute: false });
+    this.createProperty('provisioningOptions', { attribute: false });
   }
 
   /**
@@ -195,6 +221,11 @@ export class SoftPhone extends LitElement {
    * @internal
    */
   engineOptions: EngineOptions = {};
+  /**
+   * Provisioning client settings: `headers` (e.g. the CRM's authorization), `credentials`
+   * (`'include'` sends the CRM's cookies to another origin), `timeoutMs` per request (default 8000).
+   */
+  provisioningOptions: ProvisioningOptions = {};
 
   private _number = '';
   private _dtmf = '';
@@ -227,6 +258,10 @@ export class SoftPhone extends LitElement {
   #tones = new TonePlayer(() => this.requestUpdate());
   #clock: ReturnType<typeof setInterval> | undefined;
   #langObserver: MutationObserver | undefined;
+  #agent = new AgentSession({
+    changed: () => this.requestUpdate(),
+    statusChanged: (status) => emit(this, 'softphone-status-changed', { status }),
+  });
 
   // Observed only to catch (and drop) a password set as an attribute; not a documented attribute.
   static override get observedAttributes(): string[] {
@@ -316,7 +351,7 @@ export class SoftPhone extends LitElement {
    * @readonly
    */
   get status(): string {
-    return 'available';
+    return this.#agent.status;
   }
 
   override attributeChangedCallback(name: string, old: string | null, value: string | null): void {
@@ -495,25 +530,53 @@ export class SoftPhone extends LitElement {
     return this.#guard(engine.call(this.#plan().toTarget(String(slot).trim())), 'CALL_FAILED');
   }
 
-  /** Provisioning: logs the agent in (optionally at a chosen extension). */
-  async login(_extensionNumber?: string): Promise<void> {
-    throw this.#provisioningUnavailable();
+  /**
+   * Provisioning: starts the agent's session at `extensionNumber` (without one: automatic mode, the
+   * server picks a free number) and registers with the SIP settings the server returns. A virtual
+   * extension registers nothing (calls go to the agent's mobile). Rejects with `NO_FREE_NUMBER`,
+   * `PROVISIONING_ERROR`, or the registration's error (the session stays: `logout()` ends it).
+   */
+  async login(extensionNumber?: string): Promise<void> {
+    const session = await this.#provisioning().login(extensionNumber);
+    if (!session.sip) return;
+    const { server, domain, extension, authUser, displayName, password } = session.sip;
+    Object.assign(this, { server: server.join(' '), domain, extension, authUser, displayName });
+    this.password = password;
+    await this.register();
   }
 
+  /**
+   * Provisioning: unregisters and ends the session on the server (also one left by an earlier page).
+   * Refused with `NOT_ALLOWED` during a call. The agent is logged out here even when the server cannot
+   * be reached (the promise rejects with `PROVISIONING_ERROR` then).
+   */
   async logout(): Promise<void> {
-    throw this.#provisioningUnavailable();
+    const agent = this.#provisioning();
+    if (this.#phone.calls.length) throw new SoftPhoneError('NOT_ALLOWED', 'cannot log out during a call: end the call first');
+    await agent.logout(async () => {
+      if (!agent.registers) return;
+      await this.unregister().catch((e: unknown) => logger.info('unregister failed', e));
+      Object.assign(this, { server: '', domain: '', extension: '', authUser: '', displayName: '' });
+      this.password = '';
+    });
   }
 
-  async setStatus(_status: string): Promise<void> {
-    throw this.#provisioningUnavailable();
+  /**
+   * Provisioning: sets the agent status to one of the session's statuses (PUT), then fires
+   * `softphone-status-changed`. The automatic call statuses are not for choosing: `INVALID_CONFIG`.
+   */
+  setStatus(status: string): Promise<void> {
+    return this.#provisioning().setStatus(status);
   }
 
-  async getForwarding(): Promise<unknown> {
-    throw this.#provisioningUnavailable();
+  /** Provisioning: the forwarding settings of the extension the agent is logged in at. */
+  getForwarding(): Promise<ForwardingSettings> {
+    return this.#provisioning().getForwarding();
   }
 
-  async setForwarding(_settings: unknown): Promise<unknown> {
-    throw this.#provisioningUnavailable();
+  /** Provisioning: replaces the forwarding settings; checked before sending (`INVALID_CONFIG` naming the rule). */
+  setForwarding(settings: ForwardingSettings): Promise<ForwardingSettings> {
+    return this.#provisioning().setForwarding(settings);
   }
 
   // ---- Configuration --------------------------------------------------------------------------
@@ -522,6 +585,7 @@ export class SoftPhone extends LitElement {
     const configKeys = [
       'server', 'domain', 'extension', 'authUser', 'displayName', 'expires', 'refresh', 'prefix',
       'linkedServers', 'parkSlots', 'iceServers', 'callPolicy', 'autoRegister', 'engineOptions',
+      'provisioningUrl', 'agent', 'provisioningOptions',
     ] as const;
     if (configKeys.some((k) => changed.has(k))) this.#scheduleApply();
     this.#reflectState();
@@ -552,6 +616,7 @@ export class SoftPhone extends LitElement {
     const linked = attempt(() => parseLinkedServers(this.linkedServers), []);
     this.#policy = attempt(() => parseCallPolicy(this.callPolicy), {});
     this.#slots = attempt(() => parseParkSlots(this.parkSlots), []);
+    attempt(() => this.#provisioning(), undefined);
     for (const [name, value] of [['expires', this.expires], ['refresh', this.refresh]] as const) {
       if (!Number.isInteger(value) || value < 1) {
         errors.push(new SoftPhoneError('INVALID_CONFIG', `${name} ${JSON.stringify(String(value))} is not a whole number of seconds`));
@@ -593,7 +658,9 @@ export class SoftPhone extends LitElement {
       return;
     }
     engine.configure(config);
-    if (this.autoRegister && !this.#userUnregistered && !this.provisioningUrl && this.#phone.registration === 'unregistered') {
+    // With provisioning, only a softphone session registers (also again when the element is re-added).
+    const allowed = !this.provisioningUrl || this.#agent.registers;
+    if (this.autoRegister && !this.#userUnregistered && allowed && this.#phone.registration === 'unregistered') {
       // The outcome arrives as registration events; a rejection here is already reported there.
       engine.register().catch((e: unknown) => logger.info('registration did not succeed', e));
     }
@@ -700,11 +767,10 @@ export class SoftPhone extends LitElement {
     return this.#slots.length ? this.#slots : parseParkSlots(this.parkSlots);
   }
 
-  #provisioningUnavailable(): SoftPhoneError {
-    return new SoftPhoneError(
-      'PROVISIONING_ERROR',
-      this.provisioningUrl ? 'provisioning is not available in this version of the phone' : 'provisioning-url is not set',
-    );
+  /** The provisioning controller with the current settings (a method may run before the first update). */
+  #provisioning(): AgentSession {
+    this.#agent.configure(this.provisioningUrl, this.agent, this.provisioningOptions);
+    return this.#agent;
   }
 
   /** Turns any engine failure into a SoftPhoneError without a secret in it. */
@@ -723,7 +789,10 @@ export class SoftPhone extends LitElement {
     // A disposed engine's late changes belong to a phone that is gone.
     if (phone !== this.#phone) return;
     if (change.kind === 'registration') this.#onRegistration(change);
-    else if (change.kind === 'call') this.#onCall(change.call);
+    else if (change.kind === 'call') {
+      this.#onCall(change.call);
+      this.#agent.callsChanged(phone.calls);
+    }
     else this.#onNotice(change.notice);
     this.#syncTones();
     this.#syncClock();
@@ -928,6 +997,46 @@ export class SoftPhone extends LitElement {
     clear: () => this.#run(() => this.clearCallHistory()),
   };
 
+  /** Provisioning actions from the UI: the login step and the panels show their own failures. */
+  #agentRun(work: () => Promise<unknown>): void {
+    this._error = undefined;
+    work().catch((e: unknown) => {
+      const error = toSoftPhoneError(e, 'PROVISIONING_ERROR');
+      if (!['PROVISIONING_ERROR', 'NO_FREE_NUMBER', 'INVALID_CONFIG'].includes(error.code)) this._error = error;
+      logger.warn(error.message);
+      emit(this, 'softphone-error', error.toJSON());
+    });
+  }
+
+  #dismissAgentError = (): void => {
+    this.#agent.error = undefined;
+    this.requestUpdate();
+  };
+
+  #loginHandlers: LoginHandlers = {
+    login: (number) => this.#agentRun(() => this.login(number)),
+    retry: () => this.#agentRun(() => this.#agent.load()),
+    dismiss: this.#dismissAgentError,
+  };
+
+  #agentHandlers: AgentBarHandlers = {
+    setStatus: (status) => this.#agentRun(() => this.setStatus(status)),
+    toggleForwarding: () => this.#agentRun(() => this.#agent.toggleForwarding()),
+    logout: () => this.#agentRun(() => this.logout()),
+    dismiss: this.#dismissAgentError,
+  };
+
+  #forwardingHandlers: ForwardingHandlers = {
+    edit: (field, value) => this.#agent.editForwarding(field, value),
+    save: () => this.#agentRun(() => this.#agent.saveForwarding()),
+    retry: () => this.#agentRun(() => this.#agent.loadForwarding()),
+    close: () => this.#agentRun(() => this.#agent.toggleForwarding()),
+    dismiss: () => {
+      this.#agent.forwarding.error = undefined;
+      this.requestUpdate();
+    },
+  };
+
   /** The call the in-call card shows: the current call, unless it is only ringing at us. */
   #activeCall(): CallInfo | undefined {
     const calls = this.#phone.calls.filter((c) => !isRingingIn(c));
@@ -985,8 +1094,20 @@ export class SoftPhone extends LitElement {
     const dtmf = active?.state === CallState.Established && this._keypad;
     const dial = !active || active.state === CallState.Held;
     const ended = this._lastEnded;
+    const agent = this.#agent;
+    // A virtual login has no phone here: no registration, no call controls.
+    const virtual = !!agent.session?.virtual;
+    if (agent.loginStep) {
+      return html`<div part="base" class="base" dir=${isRtl(lang) ? 'rtl' : 'ltr'} lang=${lang}>
+        ${this._configErrors.map((m) => this.#notice(t('configError', { message: m })))}
+        ${this._error ? this.#notice(t('error', { message: this._error.message }), () => (this._error = undefined)) : nothing}
+        ${renderLogin(agent, t, this.#loginHandlers)}
+      </div>`;
+    }
     return html`<div part="base" class="base" dir=${isRtl(lang) ? 'rtl' : 'ltr'} lang=${lang}>
-      ${renderHeader(aor, reg, this._settings, t, { register: () => this.#run(() => this.register(), 'TRANSPORT_ERROR'), toggleSettings: this.#toggleSettings })}
+      ${virtual ? nothing : renderHeader(aor, reg, this._settings, t, { register: () => this.#run(() => this.register(), 'TRANSPORT_ERROR'), toggleSettings: this.#toggleSettings })}
+      ${agent.session ? renderAgentBar(agent, calls.length > 0, t, this.#agentHandlers) : nothing}
+      ${agent.session && agent.forwarding.open ? renderForwarding(agent.forwarding, t, this.#forwardingHandlers) : nothing}
       ${reg === RegistrationState.ConnectionLost
         ? html`<div part="banner" class="banner" role="alert">${t('connectionLost')}<small>${t('reconnecting')}</small></div>`
         : nothing}
@@ -1006,7 +1127,7 @@ export class SoftPhone extends LitElement {
         : nothing}
       ${dtmf
         ? renderDialpad('dtmf', this._dtmf, false, t, this.#dialHandlers)
-        : dial
+        : dial && !virtual
           ? renderDialpad('dial', this._number, reg === RegistrationState.Registered, t, this.#dialHandlers)
           : nothing}
       ${dial && aor ? renderHistory(this.callHistory, this._history, lang, t, this.#historyHandlers) : nothing}

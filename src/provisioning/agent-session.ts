@@ -1,0 +1,404 @@
+/**
+ * The agent's provisioning state: the login step, the session, statuses and the forwarding form.
+ * No DOM, no Lit: the element renders what this holds and forwards its methods here.
+ *
+ *   off ──configure──> loading ──list──> choosing ──login──> starting ──ok──> active
+ *                        ^  │ error: retry    ^                 │ fail         │ logout
+ *                        │  └─────────────────┘ <───────────────┘              │
+ *                        └────────────────────────────────────────────────────┘
+ *
+ * The SIP password of a session is handed to the caller of `login()` only; the kept copy has none.
+ */
+import { SoftPhoneError } from '../errors.js';
+import type { CallInfo } from '../core/types.js';
+import type { ExtensionEntry } from '../core/extension-list.js';
+import { logger } from '../logger.js';
+import {
+  AUTOMATIC_STATUSES,
+  AVAILABLE_STATUS,
+  VIRTUAL_STATUS,
+  createProvisioningClient,
+  type ProvisioningClient,
+  type ProvisioningClientOptions,
+  type ProvisioningSession,
+} from './client.js';
+import { checkForwarding, type ForwardingSettings } from './forwarding.js';
+
+/** Client settings a host may add (auth headers, cookies, timeout; `fetch` for tests). */
+export type ProvisioningOptions = Partial<Pick<ProvisioningClientOptions, 'fetch' | 'timeoutMs' | 'headers' | 'credentials'>>;
+
+export type AgentPhase = 'off' | 'loading' | 'choosing' | 'starting' | 'active';
+
+const [INCOMING, OUTGOING] = AUTOMATIC_STATUSES as [string, string];
+
+/** The forwarding form as typed: text fields, empty = off. */
+export interface ForwardingForm {
+  always: string;
+  busy: string;
+  noAnswer: string;
+  seconds: string;
+  unavailable: string;
+}
+export type ForwardingField = keyof ForwardingForm;
+
+export interface ForwardingPanel {
+  open: boolean;
+  /** Loading or saving. */
+  busy: boolean;
+  /** What the agent typed; kept through failures until saved. */
+  form: ForwardingForm | undefined;
+  /** The field the last check refused, and why (the `checkForwarding` message). */
+  invalid?: { field: ForwardingField; message: string };
+  error?: SoftPhoneError;
+  saved: boolean;
+}
+
+export interface AgentSessionHost {
+  changed(): void;
+  statusChanged(status: string): void;
+}
+
+const EMPTY_FORM: ForwardingForm = { always: '', busy: '', noAnswer: '', seconds: '20', unavailable: '' };
+
+export function formFromSettings(s: ForwardingSettings): ForwardingForm {
+  return {
+    always: s.always ?? '',
+    busy: s.busy ?? '',
+    noAnswer: s.noAnswer?.target ?? '',
+    seconds: String(s.noAnswer?.seconds ?? EMPTY_FORM.seconds),
+    unavailable: s.unavailable ?? '',
+  };
+}
+
+/** The settings a form stands for; the seconds stay as typed when they are not a number, so the check names them. */
+export function settingsFromForm(f: ForwardingForm): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of ['always', 'busy', 'unavailable'] as const) if (f[key].trim()) out[key] = f[key].trim();
+  if (f.noAnswer.trim()) {
+    const s = f.seconds.trim();
+    out.noAnswer = { target: f.noAnswer.trim(), seconds: /^[0-9]+$/.test(s) ? Number(s) : s };
+  }
+  return out;
+}
+
+const FIELD_OF: Record<string, ForwardingField> = {
+  always: 'always',
+  busy: 'busy',
+  unavailable: 'unavailable',
+  'noAnswer.target': 'noAnswer',
+  'noAnswer.seconds': 'seconds',
+};
+
+function notLoggedIn(): SoftPhoneError {
+  return new SoftPhoneError('PROVISIONING_ERROR', 'the agent is not logged in');
+}
+
+export class AgentSession {
+  phase: AgentPhase = 'off';
+  /** In login order: personal, virtual (`mobile <number>`), the others. */
+  extensions: ExtensionEntry[] = [];
+  /** The last failure to show (login step or status), until dismissed or the next attempt. */
+  error: SoftPhoneError | undefined;
+  /** The list could not be loaded: the login step offers a retry. */
+  listFailed = false;
+  forwarding: ForwardingPanel = { open: false, busy: false, form: undefined, saved: false };
+
+  readonly #host: AgentSessionHost;
+  #client: ProvisioningClient | undefined;
+  #key: unknown[] = [];
+  #wanted: [string, string, ProvisioningOptions] = ['', '', {}];
+  #url = '';
+  #session: ProvisioningSession | undefined;
+  #chosen = AVAILABLE_STATUS;
+  #callStatus: string | undefined;
+  #puts: Promise<unknown> = Promise.resolve();
+  #loads = 0;
+
+  constructor(host: AgentSessionHost) {
+    this.#host = host;
+  }
+
+  /** The session without its password. */
+  get session(): ProvisioningSession | undefined {
+    return this.#session;
+  }
+
+  /** The login step is shown: provisioning is configured and nobody is logged in. */
+  get loginStep(): boolean {
+    return this.#url !== '' && !this.#session;
+  }
+
+  /** A softphone session is active: the phone registers with its settings. */
+  get registers(): boolean {
+    return !!this.#session?.sip;
+  }
+
+  /** The status in effect: the call's automatic status while a call is up, else the chosen one. */
+  get status(): string {
+    return this.#callStatus ?? (this.#session ? this.#chosen : AVAILABLE_STATUS);
+  }
+
+  /** The statuses the agent can choose (the automatic call statuses are set by the phone). */
+  get menu(): string[] {
+    const s = this.#session;
+    if (!s) return [];
+    const first = s.sip ? AVAILABLE_STATUS : VIRTUAL_STATUS;
+    const list = s.statuses.filter((x) => !AUTOMATIC_STATUSES.includes(x) && (s.sip ? x !== VIRTUAL_STATUS : x !== AVAILABLE_STATUS));
+    return list.includes(first) ? list : [first, ...list];
+  }
+
+  /** The extension the agent is logged in at. */
+  get extension(): string | undefined {
+    const s = this.#session;
+    return s ? (s.sip ? s.sip.extension : s.virtual.extension) : undefined;
+  }
+
+  /**
+   * Takes the element's settings. A change while logged in waits for the logout. Throws
+   * `INVALID_CONFIG` for a bad URL or a missing agent.
+   */
+  configure(url: string, agent: string, options: ProvisioningOptions): void {
+    this.#wanted = [url, agent, options];
+    if (this.#session || this.phase === 'starting') return;
+    this.#configure(url, agent, options);
+  }
+
+  #configure(url: string, agent: string, options: ProvisioningOptions): void {
+    const key = [url.trim(), agent.trim(), options.fetch, options.timeoutMs, JSON.stringify(options.headers ?? {}), options.credentials];
+    if (key.every((v, i) => v === this.#key[i]) && (this.#client || !url.trim())) return;
+    this.#key = key;
+    this.#url = url.trim();
+    this.#client = undefined;
+    this.extensions = [];
+    this.error = undefined;
+    this.listFailed = false;
+    this.phase = 'off';
+    this.#host.changed();
+    if (!this.#url) return;
+    if (!agent.trim()) throw new SoftPhoneError('INVALID_CONFIG', 'agent is not set: provisioning-url needs an agent id');
+    this.#client = createProvisioningClient({ baseUrl: this.#url, agent: agent.trim(), ...options });
+    void this.load().catch(() => undefined);
+  }
+
+  #requireClient(): ProvisioningClient {
+    if (!this.#client) {
+      throw new SoftPhoneError('PROVISIONING_ERROR', this.#url ? 'agent is not set' : 'provisioning-url is not set');
+    }
+    return this.#client;
+  }
+
+  /** (Re)loads the login list. */
+  async load(): Promise<void> {
+    const client = this.#requireClient();
+    const load = ++this.#loads;
+    this.phase = 'loading';
+    this.error = undefined;
+    this.listFailed = false;
+    this.#host.changed();
+    try {
+      const list = await client.listExtensions();
+      if (load !== this.#loads || client !== this.#client) return;
+      this.extensions = list;
+    } catch (e) {
+      if (load !== this.#loads || client !== this.#client) return;
+      this.error = e as SoftPhoneError;
+      this.listFailed = true;
+      throw e;
+    } finally {
+      if (load === this.#loads) {
+        if (this.phase === 'loading') this.phase = 'choosing';
+        this.#host.changed();
+      }
+    }
+  }
+
+  /** Starts a session (automatic mode without a number). Resolves with the full session, password included. */
+  async login(extension?: string): Promise<ProvisioningSession> {
+    const client = this.#requireClient();
+    if (this.#session) throw new SoftPhoneError('NOT_ALLOWED', `already logged in at extension ${this.extension}: log out first`);
+    if (this.phase === 'starting') throw new SoftPhoneError('NOT_ALLOWED', 'a login is already under way');
+    this.phase = 'starting';
+    this.error = undefined;
+    this.#host.changed();
+    try {
+      const session = await client.startSession(extension);
+      this.#session = session.sip ? { ...session, sip: { ...session.sip, password: '' } } : session;
+      this.#chosen = session.sip ? AVAILABLE_STATUS : VIRTUAL_STATUS;
+      this.#callStatus = undefined;
+      this.phase = 'active';
+      this.forwarding = { open: false, busy: false, form: undefined, saved: false };
+      this.#host.changed();
+      this.#host.statusChanged(this.status);
+      return session;
+    } catch (e) {
+      this.phase = 'choosing';
+      this.error = e as SoftPhoneError;
+      this.#host.changed();
+      throw e;
+    }
+  }
+
+  /**
+   * Ends the session: `beforeEnd` (the phone unregisters) first, then DELETE. Locally the agent is
+   * logged out even when the server cannot be told (it rejects then, so the host knows).
+   */
+  async logout(beforeEnd: () => Promise<void>): Promise<void> {
+    const client = this.#requireClient();
+    const was = this.status;
+    await beforeEnd();
+    let failure: unknown;
+    try {
+      await client.endSession();
+    } catch (e) {
+      failure = e;
+    }
+    const wasLoggedIn = !!this.#session;
+    this.#session = undefined;
+    this.#callStatus = undefined;
+    this.#chosen = AVAILABLE_STATUS;
+    this.forwarding = { open: false, busy: false, form: undefined, saved: false };
+    if (wasLoggedIn || !this.extensions.length) {
+      // The list again, with the settings as they are now (they may have changed while logged in).
+      this.#key = [];
+      try {
+        this.#configure(...this.#wanted);
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+    if (failure) this.error = failure as SoftPhoneError;
+    this.#host.changed();
+    if (this.status !== was) this.#host.statusChanged(this.status);
+    if (failure) throw failure;
+  }
+
+  /** The agent picks a status from the menu: PUT, then it is the chosen status. */
+  async setStatus(status: string): Promise<void> {
+    const client = this.#requireClient();
+    if (!this.#session) throw notLoggedIn();
+    if (typeof status !== 'string' || !this.menu.includes(status)) {
+      const why = AUTOMATIC_STATUSES.includes(status) && this.#session.sip ? 'is set automatically during calls' : `is not one of ${this.menu.join(', ')}`;
+      throw new SoftPhoneError('INVALID_CONFIG', `status ${JSON.stringify(status)} ${why}`);
+    }
+    const before = this.status;
+    try {
+      await this.#put(client, status);
+    } catch (e) {
+      this.error = e as SoftPhoneError;
+      this.#host.changed();
+      throw e;
+    }
+    this.#chosen = status;
+    this.error = undefined;
+    this.#host.changed();
+    if (this.status !== before) this.#host.statusChanged(this.status);
+  }
+
+  /**
+   * The phone's calls changed. While a call is up (an answered inbound call, an outbound call from
+   * dialing on) the status is the call's automatic status; after the last call, the chosen one again.
+   * A failing PUT is only logged: it must never disturb a call.
+   */
+  callsChanged(calls: readonly CallInfo[]): void {
+    const s = this.#session;
+    const up = calls.find((c) => c.state !== 'ended' && (c.direction === 'outbound' || c.state !== 'ringing'));
+    const next = s?.sip && up ? (up.direction === 'inbound' ? INCOMING : OUTGOING) : undefined;
+    if (next === this.#callStatus || !this.#client) return;
+    const before = this.status;
+    this.#callStatus = next;
+    const put = next ?? this.#chosen;
+    if (s?.statuses.includes(put)) {
+      this.#put(this.#client, put).catch((e: unknown) => logger.warn('the status was not saved on the provisioning server', e));
+    }
+    this.#host.changed();
+    if (this.status !== before) this.#host.statusChanged(this.status);
+  }
+
+  /** Status changes go out one at a time, so the server ends with the last one. */
+  #put(client: ProvisioningClient, status: string): Promise<unknown> {
+    const next = this.#puts.catch(() => undefined).then(() => client.setStatus(status));
+    this.#puts = next;
+    return next;
+  }
+
+  #ownExtension(): [ProvisioningClient, string] {
+    const client = this.#requireClient();
+    const ext = this.extension;
+    if (!ext) throw notLoggedIn();
+    return [client, ext];
+  }
+
+  getForwarding(): Promise<ForwardingSettings> {
+    const [client, ext] = this.#ownExtension();
+    return client.getForwarding(ext);
+  }
+
+  /** Checked before anything is sent (`INVALID_CONFIG` naming the rule and value). */
+  setForwarding(settings: ForwardingSettings): Promise<ForwardingSettings> {
+    const [client, ext] = this.#ownExtension();
+    return client.setForwarding(ext, settings);
+  }
+
+  // ---- The forwarding panel -------------------------------------------------------------------
+
+  toggleForwarding(): Promise<void> {
+    const f = this.forwarding;
+    f.open = !f.open;
+    this.#host.changed();
+    // Loaded once per session; what the agent typed is never replaced by a reload.
+    return f.open && !f.form && !f.busy ? this.loadForwarding() : Promise.resolve();
+  }
+
+  async loadForwarding(): Promise<void> {
+    const f = this.forwarding;
+    Object.assign(f, { busy: true, error: undefined, saved: false });
+    this.#host.changed();
+    try {
+      const settings = await this.getForwarding();
+      if (f === this.forwarding && !f.form) f.form = formFromSettings(settings);
+    } catch (e) {
+      f.error = e as SoftPhoneError;
+      throw e;
+    } finally {
+      f.busy = false;
+      this.#host.changed();
+    }
+  }
+
+  editForwarding(field: ForwardingField, value: string): void {
+    const f = this.forwarding;
+    f.form = { ...(f.form ?? EMPTY_FORM), [field]: value };
+    f.saved = false;
+    if (f.invalid?.field === field) f.invalid = undefined;
+    this.#host.changed();
+  }
+
+  /** Saves the form: checked first (the refused field is marked, nothing sent), then PUT. */
+  async saveForwarding(): Promise<void> {
+    const f = this.forwarding;
+    const form = f.form ?? EMPTY_FORM;
+    const check = checkForwarding(settingsFromForm(form), this.extension);
+    f.invalid = undefined;
+    f.error = undefined;
+    if (!check.ok) {
+      f.invalid = { field: FIELD_OF[check.field] ?? 'always', message: check.message };
+      this.#host.changed();
+      throw new SoftPhoneError('INVALID_CONFIG', `Forwarding: ${check.message}`);
+    }
+    f.busy = true;
+    this.#host.changed();
+    try {
+      const saved = await this.setForwarding(check.value);
+      if (f === this.forwarding) {
+        f.form = formFromSettings(saved);
+        f.saved = true;
+      }
+    } catch (e) {
+      f.error = e as SoftPhoneError;
+      throw e;
+    } finally {
+      f.busy = false;
+      this.#host.changed();
+    }
+  }
+}

@@ -1,0 +1,84 @@
+/** The agent login step: the agent's extensions in login order, and the automatic choice. */
+import { css, html, nothing, type TemplateResult } from 'lit';
+import type { ExtensionEntry } from '../core/extension-list.js';
+import type { SoftPhoneError } from '../errors.js';
+import type { Translate } from '../i18n/index.js';
+import type { AgentSession } from '../provisioning/agent-session.js';
+import { icons } from './icons.js';
+
+export interface LoginHandlers {
+  /** Without a number: automatic mode. */
+  login(number?: string): void;
+  retry(): void;
+  dismiss(): void;
+}
+
+/** A provisioning failure in the agent's words: "no free number" is its own message. */
+export function provisioningErrorText(e: SoftPhoneError, t: Translate): string {
+  return e.code === 'NO_FREE_NUMBER' ? t('noFreeNumber') : t('provisioningError', { message: e.message });
+}
+
+export function errorNotice(e: SoftPhoneError, t: Translate, dismiss: () => void, action?: TemplateResult): TemplateResult {
+  return html`<div part="notice" class="notice" role="alert" data-code=${e.code}>
+    <span>${provisioningErrorText(e, t)}</span>${action ?? nothing}
+    <button class="btn mini" aria-label=${t('dismiss')} title=${t('dismiss')} @click=${dismiss}>${icons.close()}</button>
+  </div>`;
+}
+
+function label(e: ExtensionEntry, t: Translate): string {
+  return e.kind === 'virtual' && e.mobile ? t('mobileLabel', { mobile: e.mobile }) : e.label;
+}
+
+/** Up/Down move between the choices (Tab works too; Enter and Space choose). */
+function arrows(e: KeyboardEvent): void {
+  if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+  const list = [...(e.currentTarget as HTMLElement).querySelectorAll('button')];
+  const next = list[list.indexOf(e.target as HTMLButtonElement) + (e.key === 'ArrowDown' ? 1 : -1)];
+  if (next) {
+    e.preventDefault();
+    next.focus();
+  }
+}
+
+export function renderLogin(a: AgentSession, t: Translate, h: LoginHandlers): TemplateResult {
+  const starting = a.phase === 'starting';
+  const ready = a.phase === 'choosing' || starting;
+  const choice = (number: string | undefined, main: string, sub: string, cls = ''): TemplateResult =>
+    html`<button class="btn choice ${cls}" data-number=${number ?? 'automatic'} ?disabled=${starting} @click=${() => h.login(number)}>
+      <span class="num" dir="auto">${main}</span><span class="what" dir="auto" title=${sub}>${sub}</span></button>`;
+  return html`<section part="login" class="card login" aria-label=${t('loginTitle')} aria-busy=${a.phase === 'loading' || starting}>
+    <h2 class="label">${t('loginTitle')}</h2>
+    ${a.error
+      ? errorNotice(a.error, t, h.dismiss, a.listFailed
+          ? html`<button class="btn mini text" data-action="retry" @click=${h.retry}>${t('retry')}</button>`
+          : undefined)
+      : nothing}
+    ${a.phase === 'loading' ? html`<p class="hint" role="status">${t('loadingExtensions')}</p>` : nothing}
+    ${ready
+      ? html`<div class="choices" role="group" aria-label=${t('loginTitle')} @keydown=${arrows}>
+          ${a.extensions.map((e) => choice(e.number, e.number, label(e, t), e.kind))}
+          ${choice(undefined, t('automatic'), t('automaticHint'), 'auto')}
+        </div>`
+      : nothing}
+    ${starting ? html`<p class="hint" role="status">${t('loggingIn')}</p>` : nothing}
+  </section>`;
+}
+
+/** Styles of the login step, the agent bar and the forwarding panel. */
+export const agentStyles = css`
+  .choices {display: flex; flex-direction: column; gap: 4px; max-block-size: 280px; overflow: auto; padding: 2px}
+  .btn.choice {justify-content: flex-start; gap: 10px; text-align: start}
+  .choice .num {font-weight: 600; font-variant-numeric: tabular-nums; min-inline-size: 3em}
+  .choice .what {flex: 1; min-inline-size: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; color: var(--_muted)}
+  .choice.personal .what {color: var(--_fg)}
+  .choice.auto {border-style: dashed}
+  .agent {display: flex; flex-direction: column; gap: 6px}
+  .agent select {flex: 1; min-inline-size: 0; min-block-size: 30px}
+  .virtual {margin: 0; display: flex; gap: 6px; align-items: center; padding: 8px; border-radius: var(--_r); background: var(--_surface); font-weight: 600}
+  .fwd {display: grid; grid-template-columns: minmax(0,1fr) minmax(0,1.2fr); align-items: center; gap: 2px 8px; font-size: 13px}
+  .fwd input {padding: 4px 6px; min-inline-size: 0}
+  .fwd input[aria-invalid='true'] {border-color: var(--_bad)}
+  .fwd .bad {grid-column: 1 / -1; color: var(--_bad); font-size: 12px}
+  .fwd .row {grid-column: 1 / -1}
+  .saved {color: var(--_ok); font-size: 12px}
+`;
