@@ -22,14 +22,13 @@ export interface HistoryHandlers {
 export const historyStyles = css`
   .history {display: flex; flex-direction: column; gap: 6px}
   .history ul {margin: 0; padding: 0; list-style: none; max-block-size: 240px; overflow-y: auto; border: 1px solid var(--_border); border-radius: var(--_r)}
-  .history li {display: flex; align-items: center; gap: 4px; padding-inline-end: 4px}
+  .history li {display: flex; align-items: center; padding-inline-end: 4px}
   .history li + li {border-block-start: 1px solid var(--_border)}
   .entry {display: flex; align-items: center; gap: 6px; flex: 1; min-inline-size: 0; padding: 4px 6px; font: inherit; font-size: 13px; color: inherit; text-align: start; background: none; border: 0; cursor: pointer}
   .entry .who {flex: 1}
-  .entry .name {font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap}
-  .entry .when {display: flex; flex-direction: column; align-items: flex-end; flex: none; font-size: 12px; color: var(--_muted); font-variant-numeric: tabular-nums}
-  .arrow {flex: none; inline-size: 1em; text-align: center; color: var(--_muted)}
-  .missed .arrow,.missed .name,.missed .cause {color: var(--_bad)}
+  .entry .who .name {font-size: 13px}
+  .when {display: flex; flex-direction: column; align-items: flex-end; font-size: 12px; color: var(--_muted)}
+  .missed :is(.arrow,.name,.cause) {color: var(--_bad)}
 `;
 
 /** Date and time formatters per language: `Intl` formatters are costly to build. */
