@@ -2,7 +2,7 @@ import { LitElement, html, nothing, type PropertyValues, type TemplateResult } f
 import { canChooseOutput, listAudioDevices, loadAudioPrefs, saveAudioPrefs, type AudioDevices, type AudioPrefs } from './audio/devices.js';
 import { TonePlayer, type ToneKind } from './audio/tones.js';
 import { addRecord, historyStorageKey, parseHistory, recordFromCall, serializeHistory, type CallRecord } from './core/call-history.js';
-import { assertCallOperation, assertTransferPair, parseCallPolicy, type CallOperation, type CallPolicy } from './core/call-policy.js';
+import { assertCallOperation, assertTransferPair, blockReason, describeOperations, parseCallPolicy, stateBlockReason, type CallOperation, type CallPolicy } from './core/call-policy.js';
 import { createDialPlan, formatRemote, parseLinkedServers, parseParkSlots, parsePrefix, type DialPlan } from './core/dial-plan.js';
 import type { EngineConfig, EngineFactory, PhoneEngine } from './core/engine.js';
 import { parseDtmf, requireCall } from './core/guards.js';
@@ -22,6 +22,8 @@ import { isRtl, matchLanguage, translator, type Language, type Translate } from 
 import { logger } from './logger.js';
 import { styles } from './soft-phone.styles.js';
 import { renderCallList, renderCurrentCall, renderIncoming, type CallAction, type CallHandlers } from './ui/calls.js';
+import { renderParked } from './ui/parked.js';
+import { renderTransfer, transferStyles, type TransferAction, type TransferHandlers } from './ui/transfer.js';
 import { renderDialpad, type DialpadHandlers } from './ui/dialpad.js';
 import { renderAgentBar, type AgentBarHandlers } from './ui/agent-status.js';
 import { renderForwarding, type ForwardingHandlers } from './ui/forwarding.js';
@@ -144,7 +146,7 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * @cssproperty [--soft-phone-radius=8px] - Corner radius.
  */
 export class SoftPhone extends LitElement {
-  static override styles = [styles, historyStyles, agentStyles];
+  static override styles = [styles, historyStyles, agentStyles, transferStyles];
 
   // Declared here rather than with decorators: no decorator helper in the bundle.
   static override properties = {
@@ -171,6 +173,8 @@ export class SoftPhone extends LitElement {
     for (const name of ['_number', '_dtmf', '_keypad', '_settings', '_devices', '_audio', '_now', '_announce', '_error', '_configErrors', '_lastEnded', '_history']) {
       this.createProperty(name, { state: true });
     }
+    this.createProperty('_xferOpen', { state: true });
+    this.createProperty('_xferTarget', { state: true });
     this.createProperty('engineOptions', { attribute: false });
     this.createProperty('provisioningOptions', { attribute: false });
   }
@@ -238,6 +242,8 @@ export class SoftPhone extends LitElement {
   private _error: SoftPhoneError | undefined;
   private _configErrors: readonly string[] = [];
   private _lastEnded: CallInfo | undefined;
+  private _xferOpen = false;
+  private _xferTarget = '';
   private _history = false;
   #historyCache: { key: string; raw: string | null; list: readonly CallRecord[] } | undefined;
 
@@ -505,7 +511,8 @@ export class SoftPhone extends LitElement {
   async completeTransfer(heldCallId?: string, consultCallId?: string): Promise<void> {
     const engine = this.#registeredEngine();
     const [held, consult] = this.#transferPair(heldCallId, consultCallId);
-    assertTransferPair(held, consult, 'holdTransfer', this.#policy);
+    // a consult call the element placed for a '*' transfer had its policy checked then
+    assertTransferPair(held, consult, consult.consultFor === held.id ? 'attendedTransfer' : 'holdTransfer', this.#policy);
     await this.#guard(engine.completeTransfer(held.id, consult.id), 'TRANSFER_FAILED');
   }
 
@@ -746,14 +753,71 @@ export class SoftPhone extends LitElement {
 
   #transferPair(heldId?: string, consultId?: string): [CallInfo, CallInfo] {
     const calls = this.#phone.calls;
-    const held = heldId !== undefined ? requireCall(calls, heldId) : calls.find((c) => c.state === CallState.Held);
+    const given = consultId !== undefined ? requireCall(calls, consultId) : undefined;
+    // A '*' transfer's consult call names its held call; otherwise: the held call and the newest other connected call.
+    const consultOf = given ?? [...calls].reverse().find((c) => c.consultFor !== undefined && calls.some((h) => h.id === c.consultFor));
+    const held =
+      heldId !== undefined
+        ? requireCall(calls, heldId)
+        : calls.find((c) => c.id === consultOf?.consultFor) ?? calls.find((c) => c.state === CallState.Held && c.id !== given?.id);
     if (!held) throw new SoftPhoneError('NO_SUCH_CALL', 'no call is on hold');
-    const consult =
-      consultId !== undefined
-        ? requireCall(calls, consultId)
-        : [...calls].reverse().find((c) => c.id !== held.id && CONNECTED.includes(c.state));
+    const consult = given ?? (consultOf?.consultFor === held.id ? consultOf : [...calls].reverse().find((c) => c.id !== held.id && CONNECTED.includes(c.state)));
     if (!consult) throw new SoftPhoneError('NO_SUCH_CALL', 'there is no second call to join the held call with');
     return [held, consult];
+  }
+
+  /** The transfer panel's buttons: what each would do and why it is refused. */
+  #transferHandlers: TransferHandlers = {
+    toggle: () => {
+      this._xferOpen = !this._xferOpen;
+    },
+    input: (value: string) => {
+      this._xferTarget = value;
+    },
+    act: (action: TransferAction) => {
+      const id = this.#activeCall()?.id;
+      const target = this._xferTarget.trim();
+      const done = (): void => {
+        this._xferTarget = '';
+        this._xferOpen = false;
+      };
+      if (action === 'park') this.#run(() => this.park(id), 'PARK_FAILED');
+      else if (action === 'complete') this.#run(() => this.completeTransfer(), 'TRANSFER_FAILED');
+      else if (action === 'cancel') this.#run(() => this.cancelTransfer(), 'TRANSFER_FAILED');
+      else {
+        this.#run(async () => {
+          await this.transfer(target, { mode: action }, id);
+          done();
+        }, 'TRANSFER_FAILED');
+      }
+    },
+  };
+
+  #renderTransfer(active: CallInfo | undefined, t: Translate): TemplateResult | typeof nothing {
+    if (!active || !CONNECTED.includes(active.state)) return nothing;
+    const ops = describeOperations(active, this.#policy);
+    let pair: [CallInfo, CallInfo] | undefined;
+    try {
+      pair = this.#phone.calls.length >= 2 ? this.#transferPair() : undefined;
+    } catch {
+      pair = undefined;
+    }
+    const complete = pair
+      ? pair[1].consultFor === pair[0].id
+        ? stateBlockReason(pair[0], 'unhold')
+        : blockReason(pair[0], 'holdTransfer', this.#policy)
+      : undefined;
+    return renderTransfer(
+      {
+        call: active,
+        open: this._xferOpen,
+        target: this._xferTarget,
+        pair: pair !== undefined,
+        blocked: { blind: ops.blindTransfer, attended: ops.attendedTransfer, park: ops.park, ...(pair ? { complete } : {}) },
+      },
+      t,
+      this.#transferHandlers,
+    );
   }
 
   #plan(): DialPlan {
@@ -1121,6 +1185,8 @@ export class SoftPhone extends LitElement {
         : nothing}
       ${ringing.map((c) => renderIncoming(c, active !== undefined, t, this.#callHandlers))}
       ${active ? renderCurrentCall(active, this._now, this._keypad, t, this.#callHandlers) : nothing}
+      ${this.#renderTransfer(active, t)}
+      ${this.#phone.parked.length ? renderParked(this.#phone.parked, t, (slot) => this.#run(() => this.retrieve(slot))) : nothing}
       ${calls.length >= 2 ? renderCallList(calls, active?.id, t, this.#callHandlers) : nothing}
       ${ended && !calls.length
         ? this.#notice(t('callEnded', { cause: t(`end.${ended.endCause ?? 'failed'}`) }), () => (this._lastEnded = undefined))

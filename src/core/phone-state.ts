@@ -19,6 +19,7 @@
  * ```
  *  outbound: dialing -> ringing <-> early-media -> established
  *  inbound:             ringing ----------------> established
+ *  replacing (INVITE with Replaces): starts established
  *  established <-> held;  established|held -> transferring -> ended | established | held
  *  any state but ended -> ended (with an end cause)
  * ```
@@ -96,7 +97,7 @@ export type PhoneChange =
 export type PhoneListener = (change: PhoneChange) => void;
 
 /** Fields a call may change without changing its state. */
-export type CallPatch = Partial<Pick<CallInfo, 'muted' | 'held' | 'remote' | 'transferredBy' | 'answeredAt'>>;
+export type CallPatch = Partial<Pick<CallInfo, 'muted' | 'held' | 'remoteHeld' | 'remote' | 'transferredBy' | 'answeredAt' | 'consultFor'>>;
 
 export class PhoneState {
   #registration: RegistrationState = RegistrationState.Unregistered;
@@ -142,10 +143,13 @@ export class PhoneState {
 
   addCall(call: Omit<CallInfo, 'startedAt' | 'muted' | 'held'> & Partial<Pick<CallInfo, 'startedAt'>>): CallInfo {
     if (this.#calls.has(call.id)) throw new Error(`call ${call.id} exists`);
-    if (call.state !== CallState.Dialing && call.state !== CallState.Ringing) {
+    // A call that replaces another one (INVITE with Replaces) arrives answered.
+    if (call.state !== CallState.Dialing && call.state !== CallState.Ringing && call.state !== CallState.Established) {
       throw new IllegalTransitionError('call', 'none', call.state);
     }
-    const info: CallInfo = Object.freeze({ muted: false, held: false, startedAt: this.#now(), ...call });
+    const now = this.#now();
+    const answered = call.state === CallState.Established ? { answeredAt: now } : {};
+    const info: CallInfo = Object.freeze({ muted: false, held: false, startedAt: now, ...answered, ...call });
     this.#calls.set(info.id, info);
     this.#emit({ kind: 'call', call: info, from: undefined, calls: this.calls });
     return info;

@@ -53,13 +53,21 @@ export interface CallInfo {
   state: CallState;
   remote: RemoteParty;
   muted: boolean;
+  /** We put the call on hold (`state: 'held'`). */
   held: boolean;
+  /**
+   * Extension of the contract: the far end put us on hold (its re-INVITE said sendonly/inactive).
+   * The call's state stays as it is (resuming is the far end's business); the UI shows it.
+   */
+  remoteHeld?: boolean;
   startedAt: number;
   answeredAt?: number;
   endedAt?: number;
   endCause?: EndCause;
   /** Set on a call that reached us through a transfer, when known. */
   transferredBy?: string;
+  /** Extension of the contract: on the consult call of a '*' transfer, the id of the held call it belongs to. */
+  consultFor?: string;
 }
 
 export interface ParkedCall {

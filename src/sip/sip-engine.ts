@@ -17,23 +17,28 @@ import {
   Inviter,
   SessionState,
   UserAgent,
+  type Referral,
   type Session,
   type SessionDescriptionHandler,
+  type URI,
   Web,
 } from 'sip.js';
 import type { DialTarget, EngineConfig, EngineFactory, PhoneEngine } from '../core/engine.js';
 import type { PhoneState } from '../core/phone-state.js';
-import { CallState, RegistrationState, type CallInfo, type EndCause, type ParkedCall, type RemoteParty } from '../core/types.js';
+import { CallState, RegistrationState, type CallInfo, type EndCause, type ParkedCall, type RemoteParty, type TransferMode } from '../core/types.js';
 import { SoftPhoneError } from '../errors.js';
 import { logger } from '../logger.js';
 import { SipConnection } from './connection.js';
 import { CallAudio } from './media.js';
+import { isBusyStatus, referredByUser, remoteHoldIn, sipfragStatus, transferFailure, type ReferOutcome } from './transfer.js';
 
 const DTMF_DURATION_MS = 100;
 const DTMF_GAP_MS = 70;
 const VALID_DTMF = /^[0-9*#A-D]+$/i;
 /** An outbound call nobody answers is given up after this long (end cause no-answer). */
 const NO_ANSWER_TIMEOUT_MS = 60_000;
+/** A transfer whose final NOTIFY never comes fails after this long (longer than a target may ring). */
+const REFER_TIMEOUT_MS = 90_000;
 
 interface CallContext {
   id: string;
@@ -43,6 +48,12 @@ interface CallContext {
   endCause?: EndCause;
   ended: boolean;
   noAnswerTimer?: ReturnType<typeof setTimeout>;
+  /** While a REFER of this call is under way: how the call ends if the far end leaves meanwhile. */
+  referring?: 'transferred' | 'parked';
+  /** A consult call placed by an attended transfer: the held call it belongs to. */
+  consultFor?: string;
+  /** The call's last snapshot, once it has ended. */
+  final?: CallInfo;
 }
 
 /** The end cause a final response (>= 300) to our INVITE stands for. */
@@ -133,11 +144,16 @@ export class SipEngine implements PhoneEngine {
     const ua = this.#requireRegistered();
     const uri = UserAgent.makeURI(target.uri);
     if (!uri) throw new SoftPhoneError('INVALID_NUMBER', `not a callable address: ${target.uri}`);
-    await this.#holdOthers(undefined);
+    await this.#holdOthers([]);
     const inviter = new Inviter(ua, uri, { earlyMedia: true, sessionDescriptionHandlerOptions: this.#mediaOptions() });
+    return this.#dial(inviter, target.uri, { remote: target.remote });
+  }
+
+  /** Places the call `inviter` stands for; resolves once the INVITE is out (the call shows dialing). */
+  async #dial(inviter: Inviter, what: string, call: Pick<CallInfo, 'remote' | 'transferredBy'>): Promise<CallInfo> {
     const ctx: CallContext = { id: newCallId(), session: inviter, ended: false };
     this.#calls.set(ctx.id, ctx);
-    this.#state.addCall({ id: ctx.id, direction: 'outbound', state: CallState.Dialing, remote: target.remote });
+    this.#state.addCall({ id: ctx.id, direction: 'outbound', state: CallState.Dialing, ...call });
     this.#watch(ctx);
     ctx.noAnswerTimer = setTimeout(() => {
       if (inviter.state !== SessionState.Initial && inviter.state !== SessionState.Establishing) return;
@@ -164,24 +180,34 @@ export class SipEngine implements PhoneEngine {
       this.#finish(ctx);
       throw new SoftPhoneError(
         denied ? 'MEDIA_DENIED' : 'CALL_FAILED',
-        denied ? 'microphone access was denied' : `call to ${target.uri} failed: ${error instanceof Error ? error.message : String(error)}`,
+        denied ? 'microphone access was denied' : `call to ${what} failed: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
     return this.#info(ctx);
   }
 
-  #incoming(invitation: Invitation): void {
-    const identity = invitation.remoteIdentity;
-    const user = identity.uri.user ?? '';
-    const displayName = identity.displayName || undefined;
+  #classify(user: string, displayName?: string, host?: string): RemoteParty {
     const classify = this.#connection.config?.classify;
-    let remote: RemoteParty;
+    const plain: RemoteParty = { number: user, kind: 'internal', ...(displayName ? { displayName } : {}) };
     try {
-      remote = classify ? classify(user, displayName, identity.uri.host) : { number: user, kind: 'internal', ...(displayName ? { displayName } : {}) };
+      return classify ? classify(user, displayName, host) : plain;
     } catch (error) {
       logger.warn('could not classify the caller:', error);
-      remote = { number: user, kind: 'internal', ...(displayName ? { displayName } : {}) };
+      return plain;
     }
+  }
+
+  #incoming(invitation: Invitation): void {
+    const identity = invitation.remoteIdentity;
+    const request = invitation.request;
+    // A parked call coming back from the orbit: show the parked caller, named after the slot.
+    const slot = request.getHeader('X-Park-Slot');
+    const parkedCaller = slot ? request.getHeader('X-Park-Caller') : undefined;
+    const remote = parkedCaller
+      ? this.#classify(parkedCaller, identity.displayName || `Park ${slot}`)
+      : this.#classify(identity.uri.user ?? '', identity.displayName || undefined, identity.uri.host);
+    const by = referredByUser(request.getHeader('Referred-By'));
+    const transferredBy = by ? this.#classify(by).number : undefined;
     const ctx: CallContext = { id: newCallId(), session: invitation, ended: false };
     this.#calls.set(ctx.id, ctx);
     invitation.delegate = {
@@ -191,9 +217,39 @@ export class SipEngine implements PhoneEngine {
       },
     };
     this.#watch(ctx);
-    this.#state.addCall({ id: ctx.id, direction: 'inbound', state: CallState.Ringing, remote });
+    if (slot) {
+      invitation.stateChange.addListener((s) => {
+        if (s === SessionState.Established) this.#unpark(slot);
+      });
+    }
+    const call = { id: ctx.id, direction: 'inbound', remote, ...(transferredBy ? { transferredBy } : {}) } as const;
+    const replaced = [...this.#calls.values()].find((c) => c.session === invitation.replacee && !c.ended);
+    if (replaced) {
+      // INVITE with Replaces (the other end of an attended transfer): it takes the place of a call
+      // we already have, so it is answered at once and never rings.
+      void this.#replace(ctx, replaced, call);
+      return;
+    }
+    this.#state.addCall({ ...call, state: CallState.Ringing });
     // 180 so the caller hears ringback.
     invitation.progress().catch((error: unknown) => logger.debug('180 Ringing not sent:', error));
+  }
+
+  async #replace(ctx: CallContext, replaced: CallContext, call: Omit<CallInfo, 'state' | 'startedAt' | 'muted' | 'held'>): Promise<void> {
+    const invitation = ctx.session as Invitation;
+    replaced.endCause = 'replaced';
+    await this.#holdOthers([ctx.id, replaced.id]);
+    try {
+      // SIP.js ends the replaced call (BYE) once this one is accepted.
+      await invitation.accept({ sessionDescriptionHandlerOptions: this.#mediaOptions() });
+      if (!ctx.ended) this.#state.addCall({ ...call, state: CallState.Established });
+    } catch (error) {
+      logger.warn('could not take over the replaced call:', error);
+      delete replaced.endCause;
+      if (invitation.state !== SessionState.Terminated) await invitation.reject({ statusCode: 500 }).catch(() => undefined);
+      ctx.endCause = 'failed';
+      this.#finish(ctx);
+    }
   }
 
   async answer(callId: string): Promise<void> {
@@ -201,7 +257,7 @@ export class SipEngine implements PhoneEngine {
     if (!(ctx.session instanceof Invitation) || this.#info(ctx).state !== CallState.Ringing) {
       throw new SoftPhoneError('NOT_ALLOWED', `call ${callId} is not ringing here`);
     }
-    await this.#holdOthers(ctx.id);
+    await this.#holdOthers([ctx.id]);
     try {
       await ctx.session.accept({ sessionDescriptionHandlerOptions: this.#mediaOptions() });
     } catch (error) {
@@ -272,6 +328,8 @@ export class SipEngine implements PhoneEngine {
           sessionDescriptionHandlerOptions: { ...this.#mediaOptions(), hold: held } as SessionDescriptionHandlerOptions,
           requestDelegate: {
             onAccept: () => {
+              // A re-INVITE from the far end is answered in the same direction.
+              session.sessionDescriptionHandlerOptionsReInvite = { ...this.#mediaOptions(), hold: held } as SessionDescriptionHandlerOptions;
               this.#move(ctx, held ? CallState.Held : CallState.Established);
               this.#applyTrackState(ctx);
               resolve();
@@ -319,28 +377,170 @@ export class SipEngine implements PhoneEngine {
     return Promise.resolve();
   }
 
-  // --- not built yet --------------------------------------------------------------------------
-  // REFER (blind), REFER with Replaces (attended, completeTransfer) and park (REFER to a slot)
-  // go through the same session objects; the UserAgent already supports Replaces.
+  // --- transfers and park ----------------------------------------------------------------------
 
-  transfer(callId: string): Promise<CallInfo | void> {
-    this.#require(callId);
-    return Promise.reject(new SoftPhoneError('NOT_ALLOWED', 'transfer is not supported yet'));
+  async transfer(callId: string, target: DialTarget, mode: TransferMode): Promise<CallInfo | void> {
+    const ctx = this.#require(callId);
+    if (mode === 'attended') {
+      // '*' transfer: the caller waits on hold while the agent talks to the target.
+      if (this.#info(ctx).state === CallState.Established) await this.#setHeld(ctx, true);
+      const consult = await this.call(target);
+      const consultCtx = this.#calls.get(consult.id);
+      if (!consultCtx) return consult;
+      consultCtx.consultFor = ctx.id;
+      return this.#state.patchCall(consult.id, { consultFor: ctx.id });
+    }
+    const uri = UserAgent.makeURI(target.uri);
+    if (!uri) throw new SoftPhoneError('INVALID_NUMBER', `not a transfer target: ${target.uri}`);
+    const previous = this.#info(ctx).state;
+    const outcome = await this.#refer(ctx, uri, 'transferred');
+    this.#settleTransfer([ctx], [previous], outcome, 'blind', target.remote.number);
   }
 
-  completeTransfer(heldCallId: string): Promise<void> {
-    this.#require(heldCallId);
-    return Promise.reject(new SoftPhoneError('NOT_ALLOWED', 'transfer is not supported yet'));
+  async completeTransfer(heldCallId: string, consultCallId: string): Promise<void> {
+    const held = this.#require(heldCallId);
+    const consult = this.#require(consultCallId);
+    if (consult.session.state !== SessionState.Established || held.session.state !== SessionState.Established) {
+      throw new SoftPhoneError('NOT_ALLOWED', `calls ${heldCallId} and ${consultCallId} must both be connected to be joined`);
+    }
+    const previous = [this.#info(held).state, this.#info(consult).state];
+    const target = this.#info(consult).remote.number;
+    this.#move(consult, CallState.Transferring);
+    consult.referring = 'transferred';
+    // REFER with Replaces: the held caller calls the target, replacing our consult call there.
+    const outcome = await this.#refer(held, consult.session, 'transferred');
+    this.#settleTransfer([held, consult], previous, outcome, 'attended', target);
   }
 
-  cancelTransfer(heldCallId: string): Promise<void> {
-    this.#require(heldCallId);
-    return Promise.reject(new SoftPhoneError('NOT_ALLOWED', 'transfer is not supported yet'));
+  async cancelTransfer(heldCallId: string, consultCallId: string): Promise<void> {
+    const held = this.#require(heldCallId);
+    await this.hangup(consultCallId);
+    if (this.#info(held).state === CallState.Held) await this.#setHeld(held, false);
   }
 
-  park(callId: string): Promise<ParkedCall> {
-    this.#require(callId);
-    return Promise.reject(new SoftPhoneError('NOT_ALLOWED', 'park is not supported yet'));
+  async park(callId: string, slots: readonly string[]): Promise<ParkedCall> {
+    const ctx = this.#require(callId);
+    const domain = this.#connection.config?.domain ?? '';
+    const previous = this.#info(ctx).state;
+    const remote = this.#info(ctx).remote;
+    let last: ReferOutcome = { ok: false, code: 486, reason: 'no park slot' };
+    for (const slot of slots) {
+      const uri = UserAgent.makeURI(`sip:${slot}@${domain}`);
+      if (!uri) continue;
+      last = await this.#refer(ctx, uri, 'parked');
+      if (last.ok) {
+        const parked: ParkedCall = { slot, remote, parkedAt: Date.now() };
+        const call = this.#end(ctx, 'parked');
+        this.#state.setParked([...this.#state.parked.filter((p) => p.slot !== slot), parked]);
+        if (call) this.#state.notify({ type: 'call-parked', call, slot });
+        return parked;
+      }
+      // a slot that refuses is occupied: try the next one; anything else is not about the slot
+      if (!isBusyStatus(last.code) || ctx.ended) break;
+    }
+    delete ctx.referring;
+    if (!ctx.ended) this.#move(ctx, previous);
+    const why = isBusyStatus(last.code) ? `every park slot is busy (${slots.join(', ')})` : `${last.code} ${last.reason}`.trim();
+    throw new SoftPhoneError('PARK_FAILED', `could not park call ${callId}: ${why}`);
+  }
+
+  /** Drops a slot from the parked list (its call was retrieved here or came back). */
+  #unpark(slot: string): void {
+    if (this.#state.parked.some((p) => p.slot === slot)) this.#state.setParked(this.#state.parked.filter((p) => p.slot !== slot));
+  }
+
+  /**
+   * Sends a REFER on `ctx` (blind: a URI; attended: the consult session, which becomes
+   * Refer-To with Replaces) and follows the NOTIFYs until a final answer. The call shows
+   * `transferring` meanwhile. If the far end leaves after accepting the REFER, it went through.
+   */
+  #refer(ctx: CallContext, to: URI | Session, cause: 'transferred' | 'parked'): Promise<ReferOutcome> {
+    this.#move(ctx, CallState.Transferring);
+    ctx.referring = cause;
+    const session = ctx.session;
+    return new Promise<ReferOutcome>((resolve) => {
+      let accepted = false;
+      const done = (outcome: ReferOutcome): void => {
+        clearTimeout(timer);
+        session.stateChange.removeListener(onState);
+        resolve(outcome);
+      };
+      const timer = setTimeout(() => done({ ok: false, code: 408, reason: 'the transfer got no final answer' }), REFER_TIMEOUT_MS);
+      const onState = (state: SessionState): void => {
+        if (state === SessionState.Terminated) done(accepted ? { ok: true } : { ok: false, code: 487, reason: 'the call ended' });
+      };
+      session.stateChange.addListener(onState);
+      session
+        .refer(to, {
+          requestDelegate: {
+            onAccept: () => (accepted = true),
+            onReject: (response) => done(transferFailure(response.message.statusCode ?? 0, response.message.reasonPhrase ?? 'REFER refused')),
+          },
+          onNotify: (notification) => {
+            notification.accept().catch(() => undefined);
+            const status = sipfragStatus(notification.request.body ?? '');
+            if (status && status.code >= 200) done(status.code < 300 ? { ok: true } : transferFailure(status.code, status.reason));
+          },
+        })
+        .catch((error: unknown) => done({ ok: false, code: 0, reason: error instanceof Error ? error.message : String(error) }));
+    });
+  }
+
+  /** After a REFER: success ends the calls as transferred; failure puts them back as they were. */
+  #settleTransfer(ctxs: CallContext[], previous: CallState[], outcome: ReferOutcome, mode: TransferMode, target: string): void {
+    const [main] = ctxs;
+    if (!main) return;
+    if (outcome.ok) {
+      const ended = ctxs.map((c) => this.#end(c, 'transferred'));
+      if (ended[0]) this.#state.notify({ type: 'transfer-completed', call: ended[0], mode, target });
+      return;
+    }
+    ctxs.forEach((c, i) => {
+      delete c.referring;
+      if (!c.ended) this.#move(c, previous[i] ?? CallState.Established);
+    });
+    const call = this.#state.getCall(main.id);
+    const reason = outcome.reason || 'transfer failed';
+    if (call) this.#state.notify({ type: 'transfer-failed', call, mode, target, code: String(outcome.code), reason });
+    throw new SoftPhoneError('TRANSFER_FAILED', `transfer of call ${main.id} to ${target} failed: ${outcome.code} ${reason}`.trim());
+  }
+
+  /** Ends a call that was handed over: hangs up our leg if the far end has not, returns the last snapshot. */
+  #end(ctx: CallContext, cause: EndCause): CallInfo | undefined {
+    ctx.endCause = cause;
+    const session = ctx.session;
+    if (session.state === SessionState.Established) session.bye().catch((error: unknown) => logger.debug('BYE not sent:', error));
+    return this.#finish(ctx);
+  }
+
+  // The other end of a transfer: the far end asks us (REFER) to call someone else. We place that
+  // call (SIP.js adds Referred-By and, for an attended transfer, Replaces) and leave the old call
+  // as transferred once the new one is up; if it fails, the old call simply goes on.
+  #followRefer(ctx: CallContext, referral: Referral): void {
+    const ua = this.#connection.userAgent;
+    if (!ua || this.#disposed || this.#state.registration !== RegistrationState.Registered) {
+      referral.reject({ statusCode: 480 }).catch(() => undefined);
+      return;
+    }
+    let referTo;
+    try {
+      referTo = referral.referTo;
+    } catch {
+      referral.reject({ statusCode: 400 }).catch(() => undefined);
+      return;
+    }
+    void referral.accept().then(async () => {
+      const inviter = referral.makeInviter({ earlyMedia: true, sessionDescriptionHandlerOptions: this.#mediaOptions() });
+      // An attended transfer refers to the target's WebSocket contact (a made-up user at an
+      // .invalid host): the display name is then the number the agent dialed.
+      const uri = referTo.uri;
+      const user = /\.invalid$/i.test(uri.host) && referTo.displayName ? referTo.displayName : (uri.user ?? '');
+      const by = this.#info(ctx).remote.number;
+      inviter.stateChange.addListener((state) => {
+        if (state === SessionState.Established && !ctx.ended) this.#end(ctx, 'transferred');
+      });
+      await this.#dial(inviter, uri.toString(), { remote: this.#classify(user, referTo.displayName || undefined), transferredBy: by });
+    }).catch((error: unknown) => logger.warn('following a transfer failed:', error));
   }
 
   async dispose(): Promise<void> {
@@ -367,7 +567,14 @@ export class SipEngine implements PhoneEngine {
     session.delegate = {
       ...session.delegate,
       onBye: () => {
-        ctx.endCause ??= 'remote-hangup';
+        ctx.endCause ??= ctx.referring ?? 'remote-hangup';
+      },
+      onRefer: (referral: Referral) => this.#followRefer(ctx, referral),
+      onInvite: (request, _response, statusCode) => {
+        // A re-INVITE from the far end: sendonly/inactive means it put us on hold.
+        if (statusCode !== 200 || ctx.ended) return;
+        const remoteHeld = remoteHoldIn(request.body);
+        if (remoteHeld !== undefined && this.#state.getCall(ctx.id)?.remoteHeld !== remoteHeld) this.#state.patchCall(ctx.id, { remoteHeld });
       },
       onSessionDescriptionHandler: (sdh: SessionDescriptionHandler) => {
         if (ctx.audio || !(sdh instanceof Web.SessionDescriptionHandler)) return;
@@ -378,15 +585,19 @@ export class SipEngine implements PhoneEngine {
     };
     session.stateChange.addListener((next) => {
       if (next === SessionState.Established || next === SessionState.Terminated) clearTimeout(ctx.noAnswerTimer);
-      if (next === SessionState.Established) this.#move(ctx, CallState.Established);
+      if (next === SessionState.Established) {
+        this.#move(ctx, CallState.Established);
+        // our own call to a slot we parked in: the call is back with us
+        if (ctx.session instanceof Inviter) this.#unpark(ctx.session.remoteIdentity.uri.user ?? '');
+      }
       // SIP.js terminates the session before it hands us the final response that says why.
       else if (next === SessionState.Terminated) queueMicrotask(() => this.#finish(ctx));
     });
   }
 
-  async #holdOthers(exceptId: string | undefined): Promise<void> {
+  async #holdOthers(except: readonly string[]): Promise<void> {
     for (const other of this.#calls.values()) {
-      if (other.id === exceptId || other.ended) continue;
+      if (except.includes(other.id) || other.ended) continue;
       if (this.#state.getCall(other.id)?.state === CallState.Established) {
         await this.#setHeld(other, true).catch((error: unknown) => logger.warn('could not hold the other call:', error));
       }
@@ -404,17 +615,18 @@ export class SipEngine implements PhoneEngine {
     }
   }
 
-  /** Ends the call in the state (once), releases its audio. */
-  #finish(ctx: CallContext): void {
-    if (ctx.ended) return;
+  /** Ends the call in the state (once), releases its audio; returns the final snapshot. */
+  #finish(ctx: CallContext): CallInfo | undefined {
+    if (ctx.ended) return ctx.final;
     ctx.ended = true;
+    let last: CallInfo | undefined;
     clearTimeout(ctx.noAnswerTimer);
     this.#calls.delete(ctx.id);
     ctx.audio?.stop();
     if (this.#state.getCall(ctx.id)) {
       const answered = this.#state.getCall(ctx.id)?.answeredAt !== undefined;
       const fallback: EndCause = ctx.session instanceof Invitation && !answered ? 'no-answer' : answered ? 'remote-hangup' : 'failed';
-      this.#state.moveCall(ctx.id, CallState.Ended, { endCause: ctx.endCause ?? fallback });
+      last = ctx.final = this.#state.moveCall(ctx.id, CallState.Ended, { endCause: ctx.endCause ?? fallback });
     }
     if (this.#reconfigurePending && this.#calls.size === 0) {
       // After the current callback (which may be the connection's own loss handling) has run.
@@ -422,6 +634,7 @@ export class SipEngine implements PhoneEngine {
         if (this.#reconfigurePending && this.#calls.size === 0 && !this.#disposed) this.#reconnectWithNewConfig();
       }, 0);
     }
+    return last;
   }
 
   /** Ends every call at once (connection lost, unregister, dispose). */

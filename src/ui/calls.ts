@@ -63,6 +63,8 @@ export function renderCurrentCall(call: CallInfo, now: number, keypadOpen: boole
         <span class="state" data-state=${call.state}>${stateText(call, t)}</span>
         ${timer ? html`<span class="timer" role="timer">${timer}</span>` : nothing}
         ${call.muted ? html`<span class="badge">${t('muted')}</span>` : nothing}
+        ${call.remoteHeld ? html`<span class="badge">${t('remoteHeld')}</span>` : nothing}
+        ${call.transferredBy ? html`<span class="via">${t('transferredBy', { number: call.transferredBy })}</span>` : nothing}
       </div>
     </div>
     <div part="controls" class="controls">

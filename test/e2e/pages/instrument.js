@@ -55,6 +55,7 @@
     'softphone-connection-lost', 'softphone-connection-restored', 'softphone-before-dial', 'softphone-incoming-call',
     'softphone-call-state', 'softphone-call-established', 'softphone-call-ended', 'softphone-call-held',
     'softphone-call-resumed', 'softphone-error',
+    'softphone-transfer-completed', 'softphone-transfer-failed', 'softphone-call-parked',
   ];
   window.__events = [];
   window.__test = {
