@@ -1,6 +1,7 @@
 /* global document, fetch, customElements, CustomEvent, URLSearchParams */
-// The manual-testing page: two phones on the lab (one per server), a language switcher and a log of
-// every softphone-* event. Plain JavaScript: no build step, the page loads the bundle as it ships.
+// The manual-testing page: two phones on the lab (one per server), an agent phone that logs in through
+// the lab's provisioning server, a language switcher and a log of every softphone-* event. Plain
+// JavaScript: no build step, the page loads the bundle as it ships.
 
 const EVENTS = [
   'registering', 'registered', 'unregistered', 'registration-failed', 'connection-lost', 'connection-restored',
@@ -69,7 +70,8 @@ async function main() {
   await customElements.whenDefined('soft-phone');
   const a = document.getElementById('a');
   const b = document.getElementById('b');
-  for (const [id, el] of [['A', a], ['B', b]]) {
+  const c = document.getElementById('c');
+  for (const [id, el] of [['A', a], ['B', b], ['Agent', c]]) {
     for (const name of EVENTS) el.addEventListener(name, (e) => addRow(id, name.replace('softphone-', ''), e.detail));
   }
   document.getElementById('clear-log').addEventListener('click', () => log.replaceChildren());
@@ -81,6 +83,16 @@ async function main() {
     b: configure(b, lab, 'server2', 'server1', '2099'),
   };
   if (lab) status.textContent = `Lab: ${lab.servers.server1.wsUrl} and ${lab.servers.server2.wsUrl}`;
+  // The agent phone gets everything from the provisioning server: it shows the login step first.
+  if (lab?.provisioningUrl && lab.demoAgent) {
+    c.setAttribute('provisioning-url', lab.provisioningUrl);
+    c.setAttribute('agent', lab.demoAgent);
+    document.getElementById('agent-info').textContent = `(agent ${lab.demoAgent})`;
+  }
+  const agentBox = c.closest('.phone');
+  const agentRun = (work) => work().catch((err) => addRow('Agent', 'demo: rejected', { code: err.code, message: err.message }));
+  agentBox.querySelector('[data-do=logout]').addEventListener('click', () => agentRun(() => c.logout()));
+  agentBox.querySelector('[data-do=call-other]').addEventListener('click', () => agentRun(() => c.call(who.a?.extension ?? '')));
 
   for (const [key, el, other] of [['a', a, 'b'], ['b', b, 'a']]) {
     const box = el.closest('.phone');

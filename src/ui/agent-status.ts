@@ -1,4 +1,7 @@
-/** The agent bar of a logged-in agent: the status menu, forwarding, logout; a virtual login's mobile. */
+/**
+ * The agent bar of a logged-in agent: the status menu, forwarding, logout; a virtual login's mobile
+ * (isolated left-to-right, so a leading + stays in front in a Hebrew sentence).
+ */
 import { html, nothing, svg, type TemplateResult } from 'lit';
 import { live } from 'lit/directives/live.js';
 import type { Translate } from '../i18n/index.js';
@@ -29,7 +32,7 @@ export function renderAgentBar(a: AgentSession, onCall: boolean, t: Translate, h
   const menu = a.menu;
   return html`<section part="agent" class="agent" aria-label=${t('agentStatus')}>
     ${session.virtual
-      ? html`<p class="virtual" data-virtual>${t('virtualInfo', { mobile: session.virtual.mobile })}</p>`
+      ? html`<p class="mobile-info" data-virtual>${t('virtualInfo', { mobile: `\u2066${session.virtual.mobile}\u2069` })}</p>`
       : nothing}
     <div class="row">
       <select data-status aria-label=${t('agentStatus')} title=${t('status', { status: statusText(status, t) })}

@@ -232,7 +232,8 @@ describe('<soft-phone> agent login', () => {
     $<HTMLButtonElement>(el, '[data-number="600"]')!.click();
     await until(() => el.status === 'virtual', 'status virtual');
     await el.updateComplete;
-    expect(text(el)).to.contain(`Calls go to your mobile ${MOBILE}`);
+    // The number is isolated left-to-right (so its + stays in front in Hebrew).
+    expect($(el, '[data-virtual]')!.textContent).to.equal(`Calls go to your mobile \u2066${MOBILE}\u2069`);
     expect(statuses(seen)).to.deep.equal(['virtual']);
     const menu = $$<HTMLOptionElement>(el, 'select[data-status] option').map((o) => o.value);
     expect(menu).to.deep.equal(['virtual', 'break', 'lunch']);
