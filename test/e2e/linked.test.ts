@@ -4,11 +4,14 @@
  * (11). alice (3999) is on server1, bob (2099) and erin (2100) on server2. Dialing prefix + extension
  * reaches the other server, and each side shows the other as prefix + extension with its label: in
  * the events, the call card and the call history. The call policy applies to linked calls exactly as
- * to the others. Chromium's microphone is a 440 Hz tone.
+ * to the others; transfers hand linked calls on as the seed product does ('#': the target sees the
+ * original caller; '*' and hold transfer: the target sees the transferring agent), and a parked
+ * linked call is counted. Chromium's microphone is a 440 Hz tone.
  */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import type { ServerName } from '../../lab/lab.js';
+import { startParkOrbit } from '../../lab/park-orbit/park-orbit.js';
 import { listen, openPhonePage, peerBytes, Phone, sleep, toneWav, until, withLab, type CallSnapshot } from './harness.js';
 
 const TONE_HZ = 440;
@@ -40,6 +43,11 @@ function partText(p: Phone, selector: string): Promise<string> {
         .join(' | '),
     { id: p.id, selector },
   );
+}
+
+/** Whether the element's park button is disabled (undefined when there is none). */
+function parkDisabled(p: Phone): Promise<boolean | undefined> {
+  return p.page.evaluate((id) => document.getElementById(id)?.shadowRoot?.querySelector<HTMLButtonElement>('[data-action=park]')?.disabled, p.id);
 }
 
 /** Opens the history view and returns its entries' text. */
@@ -190,6 +198,7 @@ describe('linked servers', () => {
     };
     try {
       await connect(alice, bob, '122099');
+      assert.equal(await parkDisabled(alice), true, 'the park button is disabled on the linked call alice placed');
       const linked = await refusals();
       assert.equal((await bob.calls())[0]?.state, 'established', 'the call is still up');
       await hangUp(alice, bob);
@@ -206,6 +215,7 @@ describe('linked servers', () => {
 
   fx.test('a linked call the agent received passes the call policy', async () => {
     await connect(alice, bob, '122099');
+    assert.equal(await parkDisabled(bob), false, 'the park button is enabled on the linked call bob received');
     for (const [method, args] of [
       ['transfer', ['2100', { mode: 'blind' }]],
       ['park', []],
@@ -223,6 +233,120 @@ describe('linked servers', () => {
     await until(async () => (await alice.calls()).length === 0 && (await bob.calls()).length === 0, 'no calls left');
   });
 
+  /** Both newest peer connections carry audio both ways, and it is the tone. */
+  async function hearEachOther(a: Phone, b: Phone): Promise<void> {
+    const before = [(await peerBytes(a.page)).at(-1)!, (await peerBytes(b.page)).at(-1)!];
+    await sleep(1000);
+    const after = [(await peerBytes(a.page)).at(-1)!, (await peerBytes(b.page)).at(-1)!];
+    for (const [i, p] of [a, b].entries()) {
+      assert.ok(after[i]!.received > before[i]!.received && after[i]!.sent > before[i]!.sent, `${p.id}: audio both ways`);
+      const heard = await listen(p.page, [TONE_HZ], 1000);
+      assert.ok(Math.abs(heard.peak.freq - TONE_HZ) < 25 && heard.peak.db > -60, `${p.id} hears ${heard.peak.freq} Hz at ${heard.peak.db} dBFS`);
+    }
+  }
+
+  /** The one call of `p` once it is established. */
+  const upCall = (p: Phone): Promise<CallSnapshot> =>
+    until(async () => {
+      const calls = await p.calls();
+      return calls.length === 1 && calls[0]!.state === 'established' ? calls[0] : undefined;
+    }, `${p.id} has one established call`);
+
+  async function endAll(...list: Phone[]): Promise<void> {
+    for (const p of list) for (const c of await p.calls()) await p.invoke('hangup', c.id).catch(() => undefined);
+    await until(async () => {
+      for (const p of list) if ((await p.calls()).length) return undefined;
+      return true;
+    }, 'no calls left');
+  }
+
+  let carol: Phone | undefined;
+  const agent = async (): Promise<Phone> => (carol ??= await phone('4000', 'server1'));
+
+  fx.test("'#' transfer to a linked extension: the target sees the original caller (113999), not the agent", async () => {
+    const c = await agent();
+    await connect(alice, c, '4000');
+    const rings = await count(bob, 'softphone-incoming-call');
+    // A '#' transfer resolves once the target answered (the REFER's final NOTIFY).
+    const transferred = c.invoke('transfer', '122099', { mode: 'blind' });
+    const incoming = await bob.waitForEvent('softphone-incoming-call', { count: rings + 1 });
+    assert.deepEqual(pick(incoming.detail.call?.remote), ALICE_AT_BOB);
+    await bob.invoke('answer');
+    await transferred;
+    const aliceCall = await upCall(alice);
+    assert.deepEqual(pick(aliceCall.remote), BOB_DIALED, "alice's call now goes to bob, shown as 122099 at Osaka");
+    await until(async () => (await c.calls()).length === 0 || undefined, 'the agent is out of the call');
+    assert.equal((await c.prop<HistoryRecord[]>('callHistory'))[0]!.endCause, 'transferred');
+    await hearEachOther(alice, bob);
+    await endAll(alice, bob);
+  });
+
+  fx.test("'*' transfer to a linked extension: the target sees the agent as 114000; completing joins caller and target", async () => {
+    const c = await agent();
+    await connect(alice, c, '4000');
+    const rings = await count(bob, 'softphone-incoming-call');
+    const consult = await c.invoke<CallSnapshot>('transfer', '12-2099', { mode: 'attended' });
+    assert.deepEqual(pick(consult.remote), BOB_DIALED);
+    const incoming = await bob.waitForEvent('softphone-incoming-call', { count: rings + 1 });
+    assert.deepEqual(pick(incoming.detail.call?.remote), { number: '114000', displayName: 'Carol', kind: 'linked', prefix: '11', server: 'Tokyo' });
+    await bob.invoke('answer');
+    await until(async () => (await c.calls()).some((x) => x.id === consult.id && x.state === 'established') || undefined, 'consult up');
+    await c.invoke('completeTransfer');
+    await until(async () => (await c.calls()).length === 0 || undefined, 'the agent is out of both calls');
+    await upCall(alice);
+    await upCall(bob);
+    await hearEachOther(alice, bob);
+    await endAll(alice, bob);
+  });
+
+  fx.test('hold transfer to a linked extension: the agent holds, dials 122099 by hand (bob sees 114000), completes', async () => {
+    const c = await agent();
+    const { in: held } = await connect(alice, c, '4000');
+    await c.invoke('hold', held.id);
+    const rings = await count(bob, 'softphone-incoming-call');
+    await c.invoke('call', '122099');
+    const incoming = await bob.waitForEvent('softphone-incoming-call', { count: rings + 1 });
+    assert.equal(incoming.detail.call?.remote.number, '114000');
+    assert.equal(incoming.detail.call?.remote.server, 'Tokyo');
+    await bob.invoke('answer');
+    await until(async () => (await c.calls()).filter((x) => x.state === 'established').length === 1 || undefined, 'second call up');
+    await c.invoke('completeTransfer');
+    await until(async () => (await c.calls()).length === 0 || undefined, 'the agent is out of both calls');
+    await upCall(alice);
+    await upCall(bob);
+    await hearEachOther(alice, bob);
+    await endAll(alice, bob);
+  });
+
+  fx.test('a parked linked call is counted in parkedCalls, with the park event; retrieving it reconnects', async () => {
+    const s2 = fx.lab.servers.server2;
+    const orbit = await startParkOrbit({ wsUrl: s2.wsUrl, domain: s2.domain, dbFile: fx.lab.dbFile, browser: fx.browser, slots: ['701', '702'] });
+    try {
+      await connect(alice, bob, '122099');
+      const parked = await bob.invoke<{ slot: string; remote: CallSnapshot['remote'] }>('park');
+      assert.equal(parked.slot, '701');
+      assert.deepEqual(pick(parked.remote), ALICE_AT_BOB);
+      const list = await bob.prop<{ slot: string; remote: CallSnapshot['remote'] }[]>('parkedCalls');
+      assert.deepEqual(list.map((p) => [p.slot, pick(p.remote)]), [['701', ALICE_AT_BOB]]);
+      const event = await bob.waitForEvent('softphone-call-parked');
+      assert.equal(event.detail.slot, '701');
+      assert.deepEqual(pick(event.detail.call?.remote), ALICE_AT_BOB);
+      assert.equal(event.detail.call?.endCause, 'parked');
+      assert.equal((await orbit.occupied())['701']?.caller, '113999', 'the orbit holds alice');
+      assert.equal((await alice.calls()).length, 1, 'alice waits in the orbit');
+      assert.equal(await partText(bob, '[part=parked] .label'), 'Parked calls: 1');
+      assert.match(await partText(bob, '[part=parked] li'), /^701 Alice via Tokyo /);
+
+      await bob.invoke('retrieve', '701');
+      await until(async () => (await bob.prop<unknown[]>('parkedCalls')).length === 0 || undefined, 'no longer parked');
+      await upCall(bob);
+      await hearEachOther(alice, bob);
+      await endAll(alice, bob);
+    } finally {
+      await orbit.stop();
+    }
+  });
+
   const BAD_CONFIGS: [string, string, Record<string, string>, RegExp][] = [
     ['prefix 7', '4001', { prefix: '7' }, /prefix "7" is not allowed/],
     ['prefix abc', '4002', { prefix: 'abc' }, /prefix "abc" is not a prefix/],
@@ -232,7 +356,7 @@ describe('linked servers', () => {
       { prefix: '11', 'linked-servers': JSON.stringify([{ prefix: '1', label: 'A' }, { prefix: '12', label: 'Osaka' }]) },
       /prefixes 1 and 12 clash/,
     ],
-    ['malformed linked-servers JSON', '4000', { prefix: '11', 'linked-servers': '[{"prefix":"12",' }, /linked-servers "\[\{\\"prefix\\":\\"12\\",".*not valid JSON/],
+    ['malformed linked-servers JSON', '4001', { prefix: '11', 'linked-servers': '[{"prefix":"12",' }, /linked-servers "\[\{\\"prefix\\":\\"12\\",".*not valid JSON/],
   ];
   for (const [what, ext, attrs, message] of BAD_CONFIGS) {
     fx.test(`${what}: INVALID_CONFIG naming the value; the phone still registers and calls an extension`, async () => {
