@@ -1078,7 +1078,13 @@ export class SoftPhone extends LitElement {
   };
 
   #loginHandlers: LoginHandlers = {
-    login: (number) => this.#agentRun(() => this.login(number)),
+    login: (number) =>
+      this.#agentRun(async () => {
+        await this.login(number);
+        // The chosen button is gone: keyboard users continue at the status menu.
+        await this.updateComplete;
+        this.renderRoot.querySelector<HTMLElement>('[part=agent] select')?.focus();
+      }),
     retry: () => this.#agentRun(() => this.#agent.load()),
     dismiss: this.#dismissAgentError,
   };

@@ -205,6 +205,7 @@ describe('<soft-phone> agent login', () => {
     await el.updateComplete;
     expect($(el, '.aor')!.textContent).to.equal('105@server1.test');
     expect($(el, '[part=dialpad]')).to.not.equal(null);
+    await until(() => el.shadowRoot!.activeElement === $(el, 'select[data-status]'), 'focus on the status menu');
     // The password went to the engine only.
     expect(el.shadowRoot!.innerHTML + el.outerHTML + JSON.stringify(seen)).to.not.contain(SECRET);
     expect(el.password).to.equal(undefined);
