@@ -271,6 +271,7 @@ describe('linked servers', () => {
     const transferred = c.invoke('transfer', '122099', { mode: 'blind' });
     const incoming = await bob.waitForEvent('softphone-incoming-call', { count: rings + 1 });
     assert.deepEqual(pick(incoming.detail.call?.remote), ALICE_AT_BOB);
+    assert.equal((incoming.detail.call as { transferredBy?: string } | undefined)?.transferredBy, '114000', 'transferred by carol, as server2 numbers her');
     await bob.invoke('answer');
     await transferred;
     const aliceCall = await upCall(alice);
