@@ -507,7 +507,11 @@ export class SoftPhone extends LitElement {
     );
   }
 
-  /** Joins a held call with a second call: completes a '*' transfer or a hold transfer. */
+  /**
+   * Joins a held call with a second call: completes a '*' transfer or a hold transfer (REFER with
+   * Replaces to the held caller, who then talks to the target directly). Without ids: a '*'
+   * transfer's consult call and its held call, else the held call and the newest other connected call.
+   */
   async completeTransfer(heldCallId?: string, consultCallId?: string): Promise<void> {
     const engine = this.#registeredEngine();
     const [held, consult] = this.#transferPair(heldCallId, consultCallId);
@@ -523,12 +527,16 @@ export class SoftPhone extends LitElement {
     await this.#guard(engine.cancelTransfer(held.id, consult.id), 'TRANSFER_FAILED');
   }
 
-  /** Parks a call in the first free slot of `park-slots`. */
+  /**
+   * Parks a call in the first free slot of `park-slots` (a blind transfer to `sip:<slot>@<domain>`; a
+   * slot that answers busy is taken, the next one is tried). Resolves with the `ParkedCall`, which
+   * stays in `parkedCalls` until this phone retrieves it or it comes back; rejects `PARK_FAILED`.
+   */
   park(callId?: string): Promise<ParkedCall> {
     return this.#act(callId, 'park', (e, c) => e.park(c.id, parseParkSlots(this.parkSlots)), 'PARK_FAILED');
   }
 
-  /** Calls a park slot back. */
+  /** Calls a park slot back: the parked call is connected to this phone. */
   async retrieve(slot: string): Promise<CallInfo> {
     const engine = this.#registeredEngine();
     if (!this.#slotsOrThrow().includes(String(slot).trim())) {
@@ -794,7 +802,8 @@ export class SoftPhone extends LitElement {
   };
 
   #renderTransfer(active: CallInfo | undefined, t: Translate): TemplateResult | typeof nothing {
-    if (!active || !CONNECTED.includes(active.state)) return nothing;
+    // also while a '*' transfer's consult call still rings, so it can be cancelled
+    if (!active || (!CONNECTED.includes(active.state) && !active.consultFor)) return nothing;
     const ops = describeOperations(active, this.#policy);
     let pair: [CallInfo, CallInfo] | undefined;
     try {
