@@ -491,8 +491,11 @@ export class SoftPhone extends LitElement {
   }
 
   /**
-   * `blind` ('#' transfer): REFER to `target`. `attended` ('*' transfer): holds the call and calls
-   * `target`; resolves with the consult call, then `completeTransfer()` or `cancelTransfer()`.
+   * `blind` ('#' transfer): REFER to `target`; resolves once the target answered (the call then ends
+   * `transferred`), rejects with `TRANSFER_FAILED` when the target is busy or unknown or the REFER is
+   * refused (the call stays up as it was; `softphone-transfer-failed` carries the SIP status as
+   * `code`). `attended` ('*' transfer): holds the call and calls `target`; resolves with the consult
+   * call (its `consultFor` names the held call), then `completeTransfer()` or `cancelTransfer()`.
    */
   async transfer(target: string, options: { mode: TransferMode } = { mode: 'blind' }, callId?: string): Promise<CallInfo | void> {
     const mode = options?.mode;
