@@ -108,6 +108,21 @@ class PromptSessionDescriptionHandler extends Web.SessionDescriptionHandler {
     if (this.#usable) this.#graceOver = true;
     super.iceGatheringComplete();
   }
+
+  /**
+   * SIP.js calls this when the far end refuses our re-INVITE (a hold or resume): without it the peer
+   * connection stays in have-local-offer and every later offer fails. The direction our offer asked
+   * for is undone too, so the call goes on exactly as negotiated before.
+   */
+  async rollbackDescription(): Promise<void> {
+    const pc = this.peerConnection;
+    if (!pc || pc.signalingState !== 'have-local-offer') return;
+    await pc.setLocalDescription({ type: 'rollback' });
+    for (const t of pc.getTransceivers()) {
+      const now = t.currentDirection;
+      if (now && now !== 'stopped') t.direction = now === 'sendonly' || now === 'inactive' ? now : 'sendrecv';
+    }
+  }
 }
 
 export function promptSdhFactory(options: MediaOptions): SessionDescriptionHandlerFactory {

@@ -108,6 +108,40 @@ describe('hold and transfers with real audio', () => {
     await hangUpAll();
   });
 
+  fx.test('a hold the far end refuses (488) leaves the call as it was and rejects; the next one works', async () => {
+    const page = await openPhonePage(fx.browser, fx.web.url, 'plain-sipjs.html');
+    await page.waitForFunction(() => (window as unknown as { __plainReady?: boolean }).__plainReady === true);
+    const a = fx.lab.accounts.server1.find((x) => x.extension === '4002')!;
+    await page.evaluate((o) => (window as unknown as { __plain: { start(o: unknown): Promise<void> } }).__plain.start(o), {
+      wsUrl: fx.lab.servers.server1.wsUrl, ...a, autoAnswer: true,
+    });
+    type Plain = { __plainUser: { session: { onInviteRequest?: unknown } } };
+    try {
+      const placed = await alice.invoke<CallSnapshot>('call', '4002');
+      await until(async () => (await alice.calls()).find((c) => c.id === placed.id && c.state === 'established'), 'alice established');
+      // the far end refuses every re-INVITE
+      await page.evaluate(() => {
+        (window as unknown as Plain).__plainUser.session.onInviteRequest = (r: { reject(o: unknown): void }) => r.reject({ statusCode: 488 });
+      });
+      const held = await count(alice, 'softphone-call-held');
+      await assert.rejects(alice.invoke('hold', placed.id), /CALL_FAILED: hold refused: 488/);
+      const after = (await alice.calls())[0]!;
+      assert.deepEqual([after.state, after.held], ['established', false], 'call.held is still the truth');
+      assert.equal(await count(alice, 'softphone-call-held'), held);
+      const sent = async () => (await peerBytes(alice.page)).filter((x) => x.state !== 'closed').at(-1)!.sent;
+      const s1 = await sent();
+      await sleep(800);
+      assert.ok((await sent()) > s1, 'alice still sends audio after the refused hold');
+      await page.evaluate(() => delete (window as unknown as Plain).__plainUser.session.onInviteRequest);
+      await alice.invoke('hold', placed.id);
+      assert.deepEqual([(await alice.calls())[0]!.state, (await alice.calls())[0]!.held], ['held', true]);
+      await alice.invoke('hangup', placed.id);
+    } finally {
+      await page.evaluate(() => (window as unknown as { __plain: { stop(): Promise<void> } }).__plain.stop()).catch(() => undefined);
+      await page.context().close();
+    }
+  });
+
   fx.test("'#' transfer: dave sees alice's number, alice and dave talk, carol's call ends transferred", async () => {
     const [aliceCall, atCarol] = await connect(alice, carol);
     const rings = await count(dave, 'softphone-incoming-call');
