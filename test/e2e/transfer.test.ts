@@ -108,7 +108,7 @@ describe('hold and transfers with real audio', () => {
     await hangUpAll();
   });
 
-  fx.test('a hold the far end refuses (488) leaves the call as it was and rejects; the next one works', async () => {
+  fx.test('a hold the far end refuses (488) leaves the call as it was and rejects, the next one works; a refused REFER fails the transfer', async () => {
     const page = await openPhonePage(fx.browser, fx.web.url, 'plain-sipjs.html');
     await page.waitForFunction(() => (window as unknown as { __plainReady?: boolean }).__plainReady === true);
     const a = fx.lab.accounts.server1.find((x) => x.extension === '4002')!;
@@ -136,6 +136,22 @@ describe('hold and transfers with real audio', () => {
       await alice.invoke('hold', placed.id);
       assert.deepEqual([(await alice.calls())[0]!.state, (await alice.calls())[0]!.held], ['held', true]);
       await alice.invoke('hangup', placed.id);
+
+      // the far end calls alice and refuses her REFER: the '#' transfer fails with its status, the call stays
+      const rings = await count(alice, 'softphone-incoming-call');
+      await page.evaluate(() => (window as unknown as { __plain: { call(t: string): Promise<void> } }).__plain.call('sip:3999@server1.test'));
+      const incoming = await alice.waitForEvent('softphone-incoming-call', { count: rings + 1 });
+      await alice.invoke('answer', incoming.detail.call!.id);
+      await page.evaluate(() => {
+        type Refer = { onReferRequest?: unknown };
+        ((window as unknown as Plain).__plainUser.session as Refer).onReferRequest = (r: { reject(o: unknown): void }) => r.reject({ statusCode: 403 });
+      });
+      const failed = await count(alice, 'softphone-transfer-failed');
+      await assert.rejects(alice.invoke('transfer', '4001', { mode: 'blind' }, incoming.detail.call!.id), /TRANSFER_FAILED.*403/);
+      const why = await alice.waitForEvent('softphone-transfer-failed', { count: failed + 1 });
+      assert.equal(why.detail.code, '403');
+      assert.equal((await alice.calls())[0]?.state, 'established');
+      await alice.invoke('hangup');
     } finally {
       await page.evaluate(() => (window as unknown as { __plain: { stop(): Promise<void> } }).__plain.stop()).catch(() => undefined);
       await page.context().close();
