@@ -124,6 +124,8 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * @csspart call - The current call card.
  * @csspart controls - The in-call buttons.
  * @csspart call-list - The list of calls, shown when there are two or more.
+ * @csspart transfer - The transfer panel under the current call ('#' / '*' transfer, complete, cancel, park).
+ * @csspart parked - The calls parked from this phone, with their count.
  * @csspart dialpad - Number field, keys and call button.
  * @csspart history - The call history toggle and list.
  * @csspart settings - The audio settings panel.
