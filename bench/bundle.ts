@@ -5,7 +5,7 @@
  *
  * The breakdown rebuilds the bundle exactly as rollup.config.mjs does, with a source map: every byte
  * of its output is attributed to the source file the map points at, each group's bytes are gzipped on
- * their own, and the group figures are scaled to the shipped bundle's real gzip size (compressing
+ * their own, and the group figures are scaled to the rebuilt bundle's real gzip size (compressing
  * groups apart loses the matches between them, so raw per-group figures add up to a bit more).
  */
 import { readFileSync } from 'node:fs';
@@ -25,7 +25,7 @@ export interface GroupShare {
   group: string;
   /** Minified bytes in the bundle. */
   minified: number;
-  /** Share of the shipped bundle's gzip size. */
+  /** Share of the (rebuilt) bundle's gzip size. */
   gzip: number;
 }
 
@@ -216,7 +216,7 @@ export async function bundleReport(shipped: Buffer = readFileSync(path.join(ROOT
   const raw = [...groups.entries()].map(([group, g]) => ({ group, minified: g.minified, gzip: gzipSync(g.text.join(''), { level: 9 }).length }));
   const rawTotal = raw.reduce((s, g) => s + g.gzip, 0);
   const shares = raw
-    .map((g) => ({ group: g.group, minified: g.minified, gzip: Math.round((g.gzip / rawTotal) * bundle.gzip) }))
+    .map((g) => ({ group: g.group, minified: g.minified, gzip: Math.round((g.gzip / rawTotal) * rebuilt.gzip) }))
     .sort((a, b) => b.gzip - a.gzip);
   const topFiles = [...files.entries()]
     .map(([file, minified]) => ({ file: file.replace(/^(\.\.\/)+/, '').replace(/^.*node_modules\//, ''), minified }))

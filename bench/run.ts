@@ -30,9 +30,17 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const QUICK = process.argv.includes('--quick');
 /** `--profile`: CPU-profile element registrations and calls (unminified build), print the hot functions, stop. */
 const PROFILE = process.argv.includes('--profile');
+/** `--only=scale,cold`: run only these parts (bundle, registration, warm, memory, cold, scale). */
+const ONLY = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',')
+  .filter(Boolean);
 const N = QUICK
   ? { register: 5, warm: 5, cold: 3, memoryCalls: 20, scale: 20 }
   : { register: 20, warm: 20, cold: 20, memoryCalls: 200, scale: 100 };
+/** Idle time after the memory calls before the last heap reading (longer than SIP.js's 32 s transaction timers). */
+const IDLE_MS = QUICK ? 5000 : 40_000;
 /** iceGatheringTimeout of the "plain SIP.js tuned" variant, ms. */
 const TUNED_GATHERING_MS = 50;
 const VARIANTS: Record<'plain' | 'tuned', PlainVariant> = { plain: {}, tuned: { iceGatheringTimeout: TUNED_GATHERING_MS } };
@@ -271,8 +279,14 @@ async function measureWarmCalls(page: Page, cdp: CDPSession): Promise<{ results:
 }
 
 /** The first call of a fresh page (new browser context): one page per call and variant. */
-async function measureColdCalls(browser: Browser, web: WebServer, server: string, acc: Accounts): Promise<CallResults> {
+async function measureColdCalls(
+  browser: Browser,
+  web: WebServer,
+  server: string,
+  acc: Accounts,
+): Promise<{ results: CallResults; mainThread: Record<string, Record<keyof MainThread, number>> }> {
   const results: Record<string, CallResult[]> = {};
+  const cpu: Record<string, MainThread[]> = {};
   for (let i = 0; i < N.cold; i++) {
     for (let k = 0; k < COLD_VARIANTS.length; k++) {
       const v = COLD_VARIANTS[(i + k) % COLD_VARIANTS.length]!;
@@ -289,7 +303,11 @@ async function measureColdCalls(browser: Browser, web: WebServer, server: string
             vv: VARIANTS[v],
           });
         }
-        (results[v] ??= []).push(await oneCall(page, v));
+        const cdp = await context.newCDPSession(page);
+        await cdp.send('Performance.enable');
+        const { value, cpu: used } = await withMainThread(cdp, () => oneCall(page, v));
+        (results[v] ??= []).push(value);
+        (cpu[v] ??= []).push(used);
         await tearDownPairs(page);
       } finally {
         await context.close();
@@ -297,7 +315,7 @@ async function measureColdCalls(browser: Browser, web: WebServer, server: string
     }
     progress(`cold ${i + 1}/${N.cold}`);
   }
-  return results;
+  return { results, mainThread: Object.fromEntries(Object.entries(cpu).map(([v, list]) => [v, cpuStats(list)])) };
 }
 
 async function heap(page: Page): Promise<number> {
@@ -310,20 +328,46 @@ async function measureMemory(page: Page) {
     await oneCall(page, v, false);
     const afterFirst = await heap(page);
     const t0 = Date.now();
+    const failures: string[] = [];
+    // the curve tells a leak (keeps growing) from a bounded cache such as the 100-entry call history
+    const heapAt: { calls: number; heap: number }[] = [{ calls: 1, heap: afterFirst }];
+    const every = Math.max(10, Math.round(N.memoryCalls / 4));
     for (let i = 1; i < N.memoryCalls; i++) {
-      await oneCall(page, v, false);
+      // a failed call is counted and reported, not fatal: the figure is about what calls leave behind
+      await oneCall(page, v, false).catch((error: unknown) => {
+        failures.push(error instanceof Error ? error.message.split('\n')[0]! : String(error));
+        if (failures.length > 5) throw error;
+      });
+      if ((i + 1) % every === 0 && i + 1 < N.memoryCalls) heapAt.push({ calls: i + 1, heap: await heap(page) });
       if ((i + 1) % 50 === 0) progress(`memory ${v}: ${i + 1}/${N.memoryCalls} calls`);
     }
     const seconds = (Date.now() - t0) / 1000;
     const afterAll = await heap(page);
+    heapAt.push({ calls: N.memoryCalls, heap: afterAll });
     const live = await page.evaluate(() => (window as unknown as Bench).bench.live());
+    // SIP.js keeps each finished INVITE transaction (and what it references) for 32 s (RFC 6026
+    // Timers L and M): the heap after that idle time shows what stays for good
+    await page.waitForTimeout(IDLE_MS);
+    const afterIdle = await heap(page);
+    // the element keeps up to 100 call-history records per phone, rendered in its list
+    let afterClearingHistory: number | undefined;
+    if (v === 'element') {
+      await page.evaluate(() => (window as unknown as Bench).bench.clearElementHistory());
+      afterClearingHistory = await heap(page);
+    }
     out[v] = {
       calls: N.memoryCalls,
       heapAfterFirstCall: afterFirst,
       heapAfterAllCalls: afterAll,
       heapGrowth: afterAll - afterFirst,
       heapGrowthPerCall: Math.round((afterAll - afterFirst) / (N.memoryCalls - 1)),
+      heapAt,
+      heapAfterIdle: afterIdle,
+      heapGrowthAfterIdle: afterIdle - afterFirst,
+      idleSeconds: IDLE_MS / 1000,
+      ...(afterClearingHistory !== undefined ? { heapGrowthAfterIdleWithoutHistory: afterClearingHistory - afterFirst } : {}),
       liveAfterCalls: live,
+      failedCalls: failures,
       seconds: Math.round(seconds * 10) / 10,
     };
   }
@@ -346,6 +390,8 @@ async function measureScale(browser: Browser, web: WebServer, lab: Lab, server: 
     const withPlain = await heap(page);
     const plainBindings = ours(await lab.servers.server1.registrations());
     await page.evaluate(() => (window as unknown as Bench).bench.scalePlainStop());
+    await page.waitForTimeout(3000);
+    const afterPlain = await heap(page);
     const live = await page.evaluate(() => (window as unknown as Bench).bench.live());
     const count = acc.crowd.length;
     return {
@@ -354,6 +400,9 @@ async function measureScale(browser: Browser, web: WebServer, lab: Lab, server: 
         allRegisteredMs: Math.round(el.all),
         perElementMs: stats(el.each),
         bindingsOnServer: elementBindings,
+        webSocketOpenMs: stats(el.wsOpen),
+        registerExchangeMs: stats(el.register),
+        socketsFailed: el.socketsFailed,
         heapBytes: withElements - before,
         heapBytesPerElement: Math.round((withElements - before) / count),
         heapLeftAfterRemoval: afterElements - before,
@@ -362,8 +411,12 @@ async function measureScale(browser: Browser, web: WebServer, lab: Lab, server: 
         allRegisteredMs: Math.round(plain.all),
         perUserAgentMs: stats(plain.each),
         bindingsOnServer: plainBindings,
+        webSocketOpenMs: stats(plain.wsOpen),
+        registerExchangeMs: stats(plain.register),
+        socketsFailed: plain.socketsFailed,
         heapBytes: withPlain - afterElements,
         heapBytesPerUserAgent: Math.round((withPlain - afterElements) / count),
+        heapLeftAfterRemoval: afterPlain - afterElements,
       },
       ratios: {
         allRegistered: ratio(el.all, plain.all),
@@ -563,7 +616,7 @@ function printReport(r: Results): void {
       ]);
     }
     out.push(table(rows));
-    const perCall = kind === 'warm' ? r.calls.warm?.mainThreadPerCall : undefined;
+    const perCall = c.mainThreadPerCall;
     if (perCall) {
       out.push(
         `main-thread time per call incl. hang-up (median): ${Object.entries(perCall)
@@ -595,7 +648,8 @@ function printReport(r: Results): void {
         ['goal / budget', '', `${kb(b.goalGzip)} / ${kb(b.budget)}`],
       ]),
     );
-    out.push('\nWhere the bundle bytes go (gzip share of the shipped bundle)');
+    const stale = Math.abs(b.rebuilt.gzip - b.bundle.gzip) > 256 ? ` — NOTE: src/ now builds to ${kb(b.rebuilt.gzip)} gzip, dist/ is stale` : '';
+    out.push(`\nWhere the bundle bytes go (share of a rebuild from src/ with rollup.config.mjs settings: ${kb(b.rebuilt.minified)} min, ${kb(b.rebuilt.gzip)} gzip${stale})`);
     out.push(table([['', 'minified', 'gzip'], ...b.groups.map((g) => [g.group, kb(g.minified), kb(g.gzip)])]));
   }
   if (r.memory) {
@@ -613,6 +667,16 @@ function printReport(r: Results): void {
         ]),
       ]),
     );
+    for (const v of ['element', 'plain'] as const) {
+      const curve = (r.memory as Record<string, { heapAt: { calls: number; heap: number }[] }>)[v]?.heapAt ?? [];
+      const m = (r.memory as Record<string, { heapGrowthAfterIdle: number; idleSeconds: number; heapGrowthAfterIdleWithoutHistory?: number }>)[v];
+      const noHistory = m?.heapGrowthAfterIdleWithoutHistory;
+      out.push(
+        `${v} heap after n calls: ${curve.map((p) => `${p.calls}: ${mb(p.heap)}`).join(', ')}; ` +
+          `growth after ${m?.idleSeconds ?? 0} s idle: ${mb(m?.heapGrowthAfterIdle ?? 0)}` +
+          (noHistory !== undefined ? `, and with the call history cleared: ${mb(noHistory)}` : ''),
+      );
+    }
     if (r.liveAtEnd) out.push(`live at the end of the run (every phone stopped): ${r.liveAtEnd.peerConnections} peer connections, ${r.liveAtEnd.tracks} tracks`);
   }
   if (r.scale) {
@@ -626,6 +690,20 @@ function printReport(r: Results): void {
         ['ratio', `${s.ratios.allRegistered}`, '', '', '', `${s.ratios.heapPerPhone}`, ''],
       ]),
     );
+    out.push(
+      table([
+        ['', 'ws open median', 'ws open p95', 'REGISTER->200 median', 'p95', 'sockets failed', 'heap left after removal'],
+        ...([['<soft-phone>', s.element], ['plain SIP.js', s.plain]] as const).map(([name, x]) => [
+          name,
+          ms(x.webSocketOpenMs.median),
+          ms(x.webSocketOpenMs.p95),
+          ms(x.registerExchangeMs.median),
+          ms(x.registerExchangeMs.p95),
+          String(x.socketsFailed),
+          mb(x.heapLeftAfterRemoval),
+        ]),
+      ]),
+    );
   }
   console.log(out.join('\n'));
 }
@@ -635,7 +713,7 @@ interface Results {
   iterations: typeof N;
   settings: { tunedIceGatheringTimeoutMs: number; plainDefaultIceGatheringTimeoutMs: number };
   registration?: Awaited<ReturnType<typeof measureRegistration>>;
-  calls: { warm?: ReturnType<typeof summarizeCalls> & { mainThreadPerCall?: Record<string, Record<keyof MainThread, number>> }; cold?: ReturnType<typeof summarizeCalls> };
+  calls: Partial<Record<'warm' | 'cold', ReturnType<typeof summarizeCalls> & { mainThreadPerCall?: Record<string, Record<keyof MainThread, number>> }>>;
   bundle?: BundleReport;
   memory?: Awaited<ReturnType<typeof measureMemory>>;
   scale?: Awaited<ReturnType<typeof measureScale>>;
@@ -660,6 +738,7 @@ async function main(): Promise<void> {
     errors: [],
   };
   const step = async (name: string, fn: () => Promise<void>): Promise<void> => {
+    if (ONLY && !ONLY.includes(name.split(' ')[0]!)) return;
     const t0 = Date.now();
     console.log(`${name}...`);
     try {
@@ -747,8 +826,8 @@ async function main(): Promise<void> {
       await step('registration', async () => {
         results.registration = await measureRegistration(main.page, main.cdp, server, acc);
       });
+      if (!ONLY || ONLY.includes('warm') || ONLY.includes('memory')) await setUpPairs(main.page, server, acc);
       await step('warm calls', async () => {
-        await setUpPairs(main.page, server, acc);
         const warm = await measureWarmCalls(main.page, main.cdp);
         results.calls.warm = { ...summarizeCalls(warm.results), mainThreadPerCall: warm.mainThread };
       });
@@ -762,7 +841,8 @@ async function main(): Promise<void> {
       await main.context.close();
     }
     await step('cold calls', async () => {
-      results.calls.cold = summarizeCalls(await measureColdCalls(b, w, server, acc));
+      const cold = await measureColdCalls(b, w, server, acc);
+      results.calls.cold = { ...summarizeCalls(cold.results), mainThreadPerCall: cold.mainThread };
     });
     await step('scale', async () => {
       results.scale = await measureScale(b, w, l, server, acc);

@@ -397,6 +397,11 @@ async function elementCall(options: { marks?: boolean } = {}): Promise<CallResul
   return result;
 }
 
+/** Empties both elements' call history (to see how much of the heap it holds). */
+function clearElementHistory(): void {
+  for (const el of pair ? [pair.a, pair.b] : []) (el as unknown as { clearCallHistory?: () => void }).clearCallHistory?.();
+}
+
 async function elementPairStop(): Promise<void> {
   if (!pair) return;
   const { a, b } = pair;
@@ -410,6 +415,11 @@ async function elementPairStop(): Promise<void> {
 // --- plain SIP.js ---------------------------------------------------------------------------
 
 const MEDIA = { constraints: { audio: true, video: false } };
+/**
+ * The element's registration options: expires 30, refreshed every 15 s. (SIP.js's default refresh at
+ * 99 % of the expiry lets a binding lapse whenever the page is a little late.)
+ */
+const REGISTRATION = { expires: 30, refreshFrequency: 50 };
 
 function plainUserAgent(server: string, account: Account, variant: PlainVariant, onInvite?: (i: Invitation) => void): UserAgent {
   const uri = UserAgent.makeURI(`sip:${account.extension}@${account.domain}`);
@@ -467,7 +477,7 @@ async function plainRegister(server: string, account: Account): Promise<Register
   const t0 = performance.now();
   const ua = plainUserAgent(server, account, {});
   await ua.start();
-  const registerer = new Registerer(ua, { expires: 30 });
+  const registerer = new Registerer(ua, REGISTRATION);
   await register(registerer);
   const done = performance.now();
   const result = { ms: done - t0, marks: registrationTimeline(t0, done) };
@@ -528,8 +538,8 @@ async function plainPair(name: string, server: string, a: Account, b: Account, v
     void ended(invitation).then(() => sessions.delete(invitation));
   });
   await Promise.all([uaA.start(), uaB.start()]);
-  const regA = new Registerer(uaA, { expires: 30 });
-  const regB = new Registerer(uaB, { expires: 30 });
+  const regA = new Registerer(uaA, REGISTRATION);
+  const regB = new Registerer(uaB, REGISTRATION);
   await Promise.all([register(regA), register(regB)]);
   plainPairs.set(name, { a: { ua: uaA, registerer: regA }, b: { ua: uaB, registerer: regB }, target: `sip:${b.extension}@${b.domain}`, sessions });
 }
@@ -545,17 +555,18 @@ async function plainCall(name: string, options: { marks?: boolean } = {}): Promi
   const audio = firstAudio(t0);
   const inviter = new Inviter(p.a.ua, target, { sessionDescriptionHandlerOptions: MEDIA, sessionDescriptionHandlerModifiers: [loopbackOnly] });
   playWhenEstablished(inviter);
+  let status = '';
   const established = withTimeout(
     new Promise<number>((resolve, reject) => {
       inviter.stateChange.addListener((s) => {
         if (s === SessionState.Established) resolve(performance.now());
-        if (s === SessionState.Terminated) reject(new Error('plain call failed'));
+        if (s === SessionState.Terminated) reject(new Error(`plain call failed ${status}`));
       });
     }),
     10_000,
     'plain established',
   );
-  await inviter.invite();
+  await inviter.invite({ requestDelegate: { onReject: (r) => (status = `${r.message.statusCode ?? 0} ${r.message.reasonPhrase ?? ''}`) } });
   const tEst = (await established) - t0;
   const heard = await audio;
   const result: CallResult = { established: tEst, firstAudio: heard.t - t0, audioProbe: heard.probe, marks: [] };
@@ -581,14 +592,41 @@ let crowd: SoftPhoneLike[] = [];
 let plainCrowd: PlainPhone[] = [];
 
 /** Appends one element per account at once; resolves when every one is registered. */
-async function scaleElements(server: string, accounts: Account[]): Promise<{ all: number; each: number[] }> {
+export interface ScaleResult {
+  all: number;
+  /** Start -> registered, per phone. */
+  each: number[];
+  /** WebSocket created -> open, per socket (the server's accept and handshake). */
+  wsOpen: number[];
+  /** First REGISTER sent -> 200 OK, per socket (401 challenge, digest, registrar). */
+  register: number[];
+  /** Sockets that closed or failed before their phone registered (retried by the phone). */
+  socketsFailed: number;
+}
+
+/** Where the time of a crowd registration went, from the recorded sockets and frames. */
+function crowdDetails(): Omit<ScaleResult, 'all' | 'each'> {
+  const wsOpen = sockets.filter((w) => w.open !== undefined).map((w) => (w.open ?? 0) - w.created);
+  const register: number[] = [];
+  for (const w of sockets) {
+    const first = frames.find((f) => f.ws === w.id && f.dir === 'out' && f.first.startsWith('REGISTER '));
+    const ok = frames.find((f) => f.ws === w.id && f.dir === 'in' && f.first.startsWith('SIP/2.0 200') && f.cseq.endsWith('REGISTER'));
+    if (first && ok) register.push(ok.t - first.t);
+  }
+  return { wsOpen, register, socketsFailed: sockets.length - register.length };
+}
+
+async function scaleElements(server: string, accounts: Account[]): Promise<ScaleResult> {
   const els = accounts.map((a) => makeElement(server, a));
+  resetMarks();
   const t0 = performance.now();
   const each = els.map((el) => waitEvent(el, 'softphone-registered', 60_000).then(() => performance.now() - t0));
   for (const el of els) document.body.append(el);
   crowd = els;
   const times = await Promise.all(each);
-  return { all: performance.now() - t0, each: times };
+  const result = { all: performance.now() - t0, each: times, ...crowdDetails() };
+  resetMarks();
+  return result;
 }
 
 async function scaleElementsStop(): Promise<void> {
@@ -599,19 +637,31 @@ async function scaleElementsStop(): Promise<void> {
   await gone;
 }
 
-async function scalePlain(server: string, accounts: Account[]): Promise<{ all: number; each: number[] }> {
+async function scalePlain(server: string, accounts: Account[]): Promise<ScaleResult> {
+  resetMarks();
   const t0 = performance.now();
   const times = await Promise.all(
     accounts.map(async (a) => {
-      const ua = plainUserAgent(server, a, {});
-      await ua.start();
-      const registerer = new Registerer(ua, { expires: 30 });
-      plainCrowd.push({ ua, registerer });
-      await register(registerer);
-      return performance.now() - t0;
+      // a socket the server drops while connecting is retried after 0.5 s, as the element does
+      for (let attempt = 1; ; attempt++) {
+        const ua = plainUserAgent(server, a, {});
+        try {
+          await ua.start();
+          const registerer = new Registerer(ua, REGISTRATION);
+          await register(registerer);
+          plainCrowd.push({ ua, registerer });
+          return performance.now() - t0;
+        } catch (error) {
+          await ua.stop().catch(() => undefined);
+          if (attempt >= 10) throw error;
+          await sleep(500);
+        }
+      }
     }),
   );
-  return { all: performance.now() - t0, each: times };
+  const result = { all: performance.now() - t0, each: times, ...crowdDetails() };
+  resetMarks();
+  return result;
 }
 
 async function scalePlainStop(): Promise<void> {
@@ -647,6 +697,7 @@ const api = {
   elementPair,
   elementCall,
   elementPairStop,
+  clearElementHistory,
   plainPair,
   plainCall,
   plainPairStop,
