@@ -13,25 +13,12 @@ import path from 'node:path';
 import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../lab/chromium.mjs';
 import { startLab, type Lab, type LabAccount, type LabOptions } from '../../lab/lab.js';
 import { startWebServer as startLabWebServer, type RouteHandler, type WebServer } from '../../lab/web.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUNDLE = path.join(REPO_ROOT, 'dist', 'soft-phone.bundle.js');
-
-export const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  '--allow-loopback-in-peer-connection',
-  '--autoplay-policy=no-user-gesture-required',
-];
 
 /** Builds dist/ when it is missing (the test scripts normally run `npm run build` first). */
 export function ensureBuilt(): void {
@@ -67,9 +54,9 @@ export async function startWebServer(root = REPO_ROOT): Promise<WebServer> {
 // --- the browser ----------------------------------------------------------------------------
 
 export async function launchBrowser(options: { fakeAudioFile?: string } = {}): Promise<Browser> {
-  const args = [...CHROMIUM_FLAGS];
+  const args = [...CHROMIUM_ARGS];
   if (options.fakeAudioFile) args.push(`--use-file-for-fake-audio-capture=${options.fakeAudioFile}`);
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args, headless: true });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args, headless: true });
 }
 
 /** Console lines of every page opened through the harness (to look for secrets). */
