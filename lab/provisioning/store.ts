@@ -17,6 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { checkForwarding, type ForwardingSettings } from '../../src/provisioning/forwarding.js';
+import { showValue } from '../../src/core/show-value.js';
 import { AUTOMATIC_STATUSES, AVAILABLE_STATUS, VIRTUAL_STATUS } from '../../src/provisioning/client.js';
 import { createAccountsDb, deleteAccount as deleteSubscriber, upsertAccount as upsertSubscriber } from '../accounts-db.js';
 
@@ -87,14 +88,7 @@ const PASSWORD_RE = /^[\x21-\x7e]{6,64}$/;
 
 /** A value as it may appear in an error message: JSON, shortened. Never used for passwords. */
 export function show(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  return showValue(value, 'nothing');
 }
 
 const invalid = (message: string) => new ApiError(400, 'INVALID_FIELD', message);

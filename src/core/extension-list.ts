@@ -7,6 +7,7 @@
  * Pure: no DOM, no I/O.
  */
 import { SoftPhoneError } from '../errors.js';
+import { showValue } from './show-value.js';
 
 export const ExtensionKind = {
   Personal: 'personal',
@@ -39,16 +40,7 @@ export interface AgentExtensionInfo {
 const KINDS: readonly string[] = Object.values(ExtensionKind);
 const NUMBER_RE = /^[0-9*#+]{1,32}$/;
 
-function describe(value: unknown): string {
-  if (value === undefined) return 'missing';
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
+const describe = (value: unknown): string => showValue(value, 'missing');
 
 function bad(message: string): SoftPhoneError {
   return new SoftPhoneError('PROVISIONING_ERROR', `Provisioning server sent a bad extension list: ${message}`);

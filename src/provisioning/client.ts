@@ -7,6 +7,7 @@
  * - bad arguments, checked before anything is sent -> `INVALID_NUMBER` / `INVALID_CONFIG` naming them.
  */
 import { SoftPhoneError } from '../errors.js';
+import { showValue as show } from '../core/show-value.js';
 import { orderExtensions, parseExtensionList, type ExtensionEntry } from '../core/extension-list.js';
 import { checkForwarding, type ForwardingSettings } from './forwarding.js';
 
@@ -87,16 +88,6 @@ export const AUTOMATIC_STATUSES: readonly string[] = ['incoming call', 'outgoing
 export const DEFAULT_TIMEOUT_MS = 8000;
 
 const EXTENSION_RE = /^[0-9]{1,16}$/;
-
-function show(value: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
 
 function provisioningError(message: string): SoftPhoneError {
   return new SoftPhoneError('PROVISIONING_ERROR', message);

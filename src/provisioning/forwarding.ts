@@ -2,6 +2,7 @@
  * Call forwarding settings of one extension, and the one set of rules that checks them (the client
  * checks before sending, the reference server checks what it receives).
  */
+import { showValue } from '../core/show-value.js';
 
 /** `GET/PUT {url}/extensions/{number}/forwarding`. An absent rule is off. */
 export interface ForwardingSettings {
@@ -28,16 +29,7 @@ export type ForwardingCheck =
 const SIMPLE_RULES = ['always', 'busy', 'unavailable'] as const;
 const ALL_RULES: readonly string[] = [...SIMPLE_RULES, 'noAnswer'];
 
-function show(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
+const show = (value: unknown): string => showValue(value, 'nothing');
 
 function checkTarget(field: string, value: unknown, own?: string): string | null {
   if (typeof value !== 'string' || !FORWARD_TARGET_RE.test(value)) {
