@@ -4,31 +4,19 @@
  * localized reason) as well as in the methods (NOT_ALLOWED).
  */
 import { expect } from '@esm-bundle/chai';
-import { SoftPhone } from '../../src/soft-phone.js';
-import type { SoftPhoneError } from '../../src/errors.js';
-import { FakeEngine, fakeEngineFactory } from './fake-engine.js';
+import type { SoftPhone } from '../../src/soft-phone.js';
+import { FakeEngine } from './fake-engine.js';
+import { isolateTests, mountPhone, rejection, until, whenRegistered } from './helpers.js';
 
-SoftPhone.engineFactory = fakeEngineFactory;
-
-const mounted: SoftPhone[] = [];
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`never happened: ${what}`);
-}
+isolateTests();
 
 async function phone(attrs: Record<string, string> = {}): Promise<{ el: SoftPhone; engine: FakeEngine }> {
-  const el = document.createElement('soft-phone');
-  for (const [k, v] of Object.entries({ server: 'ws://127.0.0.1:8088', domain: 'server1.test', extension: '4000', ...attrs })) el.setAttribute(k, v);
-  el.password = 'pw';
-  document.body.append(el);
-  mounted.push(el);
-  await until(() => el.registrationState === 'registered', 'registered');
-  const engine = FakeEngine.live()[0]!;
-  return { el, engine };
+  const el = await mountPhone(
+    { server: 'ws://127.0.0.1:8088', domain: 'server1.test', extension: '4000', ...attrs },
+    (el) => (el.password = 'pw'),
+  );
+  await whenRegistered(el);
+  return { el, engine: FakeEngine.live()[0]! };
 }
 
 const $ = <T extends Element = HTMLButtonElement>(el: SoftPhone, sel: string): T | null => el.shadowRoot!.querySelector<T>(sel);
@@ -39,15 +27,6 @@ async function click(el: SoftPhone, sel: string): Promise<void> {
   expect(button !== null, sel).to.equal(true);
   button!.click();
   await el.updateComplete;
-}
-
-async function rejection(p: Promise<unknown>): Promise<SoftPhoneError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as SoftPhoneError;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** A caller rings and the agent answers: an inbound, established call. */
@@ -65,16 +44,6 @@ async function outboundCall(el: SoftPhone, engine: FakeEngine, number = '4001'):
   await el.updateComplete;
   return call.id;
 }
-
-beforeEach(() => {
-  FakeEngine.reset();
-  localStorage.clear();
-});
-
-afterEach(async () => {
-  for (const el of mounted.splice(0)) el.remove();
-  await until(() => FakeEngine.live().length === 0, 'every engine disposed');
-});
 
 describe('<soft-phone> transfer panel', () => {
   it("an agent takes a call, keys in 4001 on the panel's keys and '#'-transfers it", async () => {

@@ -4,12 +4,13 @@
  */
 import { expect } from '@esm-bundle/chai';
 import { sendKeys } from '@web/test-runner-commands';
-import { SoftPhone } from '../../src/soft-phone.js';
+import type { SoftPhone } from '../../src/soft-phone.js';
 import { serializeHistory, type CallRecord } from '../../src/core/call-history.js';
 import type { DialTarget } from '../../src/core/engine.js';
-import { FakeEngine, fakeEngineFactory } from './fake-engine.js';
+import { FakeEngine } from './fake-engine.js';
+import { isolateTests, mountPhone, until, whenRegistered } from './helpers.js';
 
-SoftPhone.engineFactory = fakeEngineFactory;
+isolateTests();
 
 // bob at 2099 on the server with prefix 12; the server with prefix 11 is "Tokyo".
 const BOB = {
@@ -22,25 +23,12 @@ const BOB = {
 const KEY = 'soft-phone:history:2099@server2.test';
 const TOKYO_ALICE = { number: '113999', displayName: 'Alice', kind: 'linked', prefix: '11', server: 'Tokyo' } as const;
 
-const mounted: SoftPhone[] = [];
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`never happened: ${what}`);
-}
-
 async function phone(attrs: Record<string, string> = BOB): Promise<{ el: SoftPhone; engine: FakeEngine; events: CustomEvent[] }> {
-  const el = document.createElement('soft-phone');
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
   const events: CustomEvent[] = [];
-  for (const n of ['incoming-call', 'call-ended', 'error']) el.addEventListener(`softphone-${n}`, (e) => events.push(e as CustomEvent));
-  document.body.append(el);
-  mounted.push(el);
-  await until(() => el.registrationState === 'registered', 'registered');
-  await el.updateComplete;
+  const el = await mountPhone(attrs, (el) => {
+    for (const n of ['incoming-call', 'call-ended', 'error']) el.addEventListener(`softphone-${n}`, (e) => events.push(e as CustomEvent));
+  });
+  await whenRegistered(el);
   return { el, engine: FakeEngine.live()[0]!, events };
 }
 
@@ -64,17 +52,6 @@ function record(id: string, startedAt: number, extra: Partial<CallRecord> = {}):
     ...extra,
   };
 }
-
-beforeEach(() => {
-  FakeEngine.reset();
-  localStorage.clear();
-  document.documentElement.lang = '';
-});
-
-afterEach(async () => {
-  for (const el of mounted.splice(0)) el.remove();
-  await until(() => FakeEngine.live().length === 0, 'every engine disposed');
-});
 
 describe('<soft-phone> call history', () => {
   it('records ended calls newest first, a linked caller as prefix + extension with its server', async () => {

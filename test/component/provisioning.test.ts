@@ -6,11 +6,11 @@
 import { expect } from '@esm-bundle/chai';
 import { sendKeys } from '@web/test-runner-commands';
 import { delay, getResponse, http, HttpResponse, type RequestHandler } from 'msw';
-import { SoftPhone } from '../../src/soft-phone.js';
-import type { SoftPhoneError } from '../../src/errors.js';
-import { FakeEngine, fakeEngineFactory } from './fake-engine.js';
+import type { SoftPhone } from '../../src/soft-phone.js';
+import { FakeEngine } from './fake-engine.js';
+import { attach, isolateTests, mountPhone, onlyEngine as engine, recordEvents, rejection, until, type Seen } from './helpers.js';
 
-SoftPhone.engineFactory = fakeEngineFactory;
+isolateTests();
 
 const BASE = 'http://prov.test/api';
 const SECRET = 'Sip-Pa55-from-the-server!';
@@ -87,35 +87,13 @@ function mswFetch(s: Server): typeof fetch {
   };
 }
 
-const mounted: SoftPhone[] = [];
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`never happened: ${what}`);
-}
-
-interface Seen {
-  type: string;
-  detail: unknown;
-}
-
 async function agentPhone(attrs: Record<string, string> = {}) {
   const server: Server = { log: [], forwarding: {}, override: [] };
-  const el = document.createElement('soft-phone');
-  el.setAttribute('provisioning-url', BASE);
-  el.setAttribute('agent', 'agent1');
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  el.provisioningOptions = { fetch: mswFetch(server), timeoutMs: TIMEOUT_MS };
-  const seen: Seen[] = [];
-  for (const n of ['registered', 'unregistered', 'status-changed', 'error', 'call-ended']) {
-    el.addEventListener(`softphone-${n}`, (e) => seen.push({ type: n, detail: (e as CustomEvent).detail }));
-  }
-  document.body.append(el);
-  mounted.push(el);
-  await el.updateComplete;
+  let seen: Seen[] = [];
+  const el = await mountPhone({ 'provisioning-url': BASE, agent: 'agent1', ...attrs }, (el) => {
+    el.provisioningOptions = { fetch: mswFetch(server), timeoutMs: TIMEOUT_MS };
+    seen = recordEvents(el, ['registered', 'unregistered', 'status-changed', 'error', 'call-ended']);
+  });
   return { el, server, seen };
 }
 
@@ -123,22 +101,8 @@ const $ = <T extends Element = HTMLElement>(el: SoftPhone, sel: string): T | nul
 const $$ = <T extends Element = HTMLElement>(el: SoftPhone, sel: string): T[] => [...el.shadowRoot!.querySelectorAll<T>(sel)];
 const text = (el: SoftPhone): string => el.shadowRoot!.textContent?.replace(/\s+/g, ' ') ?? '';
 const choices = (el: SoftPhone): string[] => $$(el, '.choice').map((b) => b.dataset.number!);
-const engine = (): FakeEngine => {
-  const live = FakeEngine.live();
-  expect(live.length, 'live engines').to.equal(1);
-  return live[0]!;
-};
 const errors = (seen: Seen[]) => seen.filter((s) => s.type === 'error').map((s) => s.detail as { code: string; message: string });
 const statuses = (seen: Seen[]) => seen.filter((s) => s.type === 'status-changed').map((s) => (s.detail as { status: string }).status);
-
-async function rejection(p: Promise<unknown>): Promise<SoftPhoneError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as SoftPhoneError;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 async function listed(el: SoftPhone): Promise<void> {
   await until(() => choices(el).length === EXTENSIONS.length + 1, 'the login list');
@@ -163,16 +127,6 @@ function type(el: SoftPhone, name: string, value: string): void {
   input.value = value;
   input.dispatchEvent(new Event('input'));
 }
-
-beforeEach(() => {
-  FakeEngine.reset();
-  document.documentElement.lang = '';
-});
-
-afterEach(async () => {
-  for (const el of mounted.splice(0)) el.remove();
-  await until(() => FakeEngine.live().length === 0, 'every engine disposed');
-});
 
 describe('<soft-phone> agent login', () => {
   it('shows the login step instead of the dialer: personal, mobile, the others, then automatic, whatever the server order', async () => {
@@ -457,8 +411,7 @@ describe('<soft-phone> provisioning failures', () => {
     el.setAttribute('provisioning-url', BASE);
     el.setAttribute('agent', 'agent1');
     el.provisioningOptions = { fetch: mswFetch(server), timeoutMs: TIMEOUT_MS };
-    document.body.append(el);
-    mounted.push(el);
+    attach(el);
     await until(() => $(el, '[data-action=retry]') !== null, 'the retry button');
     expect($(el, '.login [role=alert]')!.textContent).to.contain('malformed JSON');
     server.override.length = 0;

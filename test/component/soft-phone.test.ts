@@ -1,10 +1,10 @@
 import { expect } from '@esm-bundle/chai';
 import { sendKeys } from '@web/test-runner-commands';
 import { SoftPhone } from '../../src/soft-phone.js';
-import type { SoftPhoneError } from '../../src/errors.js';
-import { FakeEngine, fakeEngineFactory } from './fake-engine.js';
+import { FakeEngine } from './fake-engine.js';
+import { attach, isolateTests, mountPhone, onlyEngine, recordEvents, rejection, until, whenRegistered, type Seen } from './helpers.js';
 
-SoftPhone.engineFactory = fakeEngineFactory;
+isolateTests();
 
 const PASSWORD = 'Sup3r-Secret-pw!';
 const DEFAULT_ATTRS = {
@@ -14,63 +14,29 @@ const DEFAULT_ATTRS = {
   'display-name': 'Alice Agent',
 };
 
-interface Seen {
-  type: string;
-  detail: unknown;
-}
-
-const mounted: SoftPhone[] = [];
-
-/** Waits until `check` holds (the element updates asynchronously); fails with `what` if it never does. */
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`never happened: ${what}`);
-}
-
 function record(el: HTMLElement): Seen[] {
-  const seen: Seen[] = [];
-  const names = [
+  return recordEvents(el, [
     'registering', 'registered', 'unregistered', 'registration-failed', 'connection-lost', 'connection-restored',
     'before-dial', 'incoming-call', 'call-state', 'call-established', 'call-ended', 'call-held', 'call-resumed',
     'transfer-completed', 'transfer-failed', 'call-parked', 'status-changed', 'error',
-  ];
-  for (const n of names) {
-    el.addEventListener(`softphone-${n}`, (e) => seen.push({ type: n, detail: (e as CustomEvent).detail }));
-  }
-  return seen;
-}
-
-function create(attrs: Record<string, string> = DEFAULT_ATTRS): SoftPhone {
-  const el = document.createElement('soft-phone');
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  return el;
+  ]);
 }
 
 async function mount(
   attrs: Record<string, string> = DEFAULT_ATTRS,
   setup?: (el: SoftPhone) => void,
 ): Promise<{ el: SoftPhone; seen: Seen[]; engine: () => FakeEngine }> {
-  const el = create(attrs);
-  setup?.(el);
-  const seen = record(el);
-  document.body.append(el);
-  mounted.push(el);
-  await el.updateComplete;
-  const engine = (): FakeEngine => {
-    const live = FakeEngine.live();
-    expect(live.length, 'live engines').to.equal(1);
-    return live[0]!;
-  };
-  return { el, seen, engine };
+  let seen: Seen[] = [];
+  const el = await mountPhone(attrs, (el) => {
+    setup?.(el);
+    seen = record(el);
+  });
+  return { el, seen, engine: onlyEngine };
 }
 
 async function registered(attrs?: Record<string, string>): Promise<{ el: SoftPhone; seen: Seen[]; engine: () => FakeEngine }> {
   const m = await mount(attrs, (el) => (el.password = PASSWORD));
-  await until(() => m.el.registrationState === 'registered', 'registered');
-  await m.el.updateComplete;
+  await whenRegistered(m.el);
   return m;
 }
 
@@ -78,26 +44,6 @@ const shadow = (el: SoftPhone): ShadowRoot => el.shadowRoot!;
 const $ = <T extends Element = HTMLElement>(el: SoftPhone, sel: string): T | null => shadow(el).querySelector<T>(sel);
 const text = (el: SoftPhone): string => shadow(el).textContent?.replace(/\s+/g, ' ') ?? '';
 const names = (seen: Seen[]): string[] => seen.map((s) => s.type);
-
-async function rejection(p: Promise<unknown>): Promise<SoftPhoneError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as SoftPhoneError;
-  }
-  throw new Error('expected the promise to reject');
-}
-
-beforeEach(() => {
-  FakeEngine.reset();
-  localStorage.clear();
-  document.documentElement.lang = '';
-});
-
-afterEach(async () => {
-  for (const el of mounted.splice(0)) el.remove();
-  await until(() => FakeEngine.live().length === 0, 'every engine disposed');
-});
 
 describe('<soft-phone> configuration', () => {
   it('passes its attributes to the engine and registers as extension@domain', async () => {
@@ -227,8 +173,7 @@ describe('<soft-phone> upgrade', () => {
     const el = document.createElement('soft-phone-late') as SoftPhone;
     for (const [k, v] of Object.entries(DEFAULT_ATTRS)) el.setAttribute(k, v);
     el.password = PASSWORD;
-    document.body.append(el);
-    mounted.push(el);
+    attach(el);
     customElements.define('soft-phone-late', class extends SoftPhone {});
     await until(() => el.registrationState === 'registered', 'registered after the upgrade');
     expect(FakeEngine.live()[0]!.config!.password).to.equal(PASSWORD);
