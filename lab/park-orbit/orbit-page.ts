@@ -12,6 +12,7 @@
 import { Inviter, Registerer, RegistererState, SessionState, UserAgent, Web } from 'sip.js';
 import type { Invitation, Session, SessionDescriptionHandlerModifier, URI } from 'sip.js';
 import type { OrbitEvent, OrbitPageConfig, ParkedCall } from './protocol.js';
+import { pageUserAgent } from './page-user-agent.js';
 
 declare global {
   interface Window {
@@ -374,23 +375,14 @@ function giveBack(slot: Slot, parked: Parked): void {
 // ---- user agents ----
 
 async function startSlot(cfg: OrbitPageConfig, slot: string, password: string): Promise<Slot> {
-  const uri = UserAgent.makeURI(`sip:${slot}@${cfg.domain}`);
-  if (!uri) throw new Error(`bad slot URI for ${slot}`);
-  const ua = new UserAgent({
-    uri,
+  const { ua, registerer } = pageUserAgent({
+    wsUrl: cfg.wsUrl,
+    domain: cfg.domain,
+    user: slot,
+    password,
     displayName: `Park ${slot}`,
-    authorizationUsername: slot,
-    authorizationPassword: password,
-    transportOptions: { server: cfg.wsUrl },
-    logBuiltinEnabled: false,
-    logLevel: 'error',
-    sessionDescriptionHandlerFactory: Web.defaultSessionDescriptionHandlerFactory(mediaStreamFactory),
-    sessionDescriptionHandlerFactoryOptions: {
-      peerConnectionConfiguration: { iceServers: [] },
-      iceGatheringTimeout: 1000,
-    },
+    media: mediaStreamFactory,
   });
-  const registerer = new Registerer(ua, { expires: 30, refreshFrequency: 50 });
   const state: Slot = { slot, ua, registerer, registered: false, recovering: false };
   ua.delegate = {
     onInvite: (invitation) => onInvite(state, invitation),

@@ -8,6 +8,7 @@
  */
 import { Inviter, Registerer, RegistererState, SessionState, UserAgent, Web } from 'sip.js';
 import type { Invitation, Session, SessionDescriptionHandlerModifier } from 'sip.js';
+import { pageUserAgent } from './page-user-agent.js';
 
 declare global {
   interface Window {
@@ -192,8 +193,6 @@ function peakHz(analyser: AnalyserNode): number {
 window.probe = {
   async register(config) {
     if (audio.state !== 'running') await audio.resume();
-    const uri = UserAgent.makeURI(`sip:${config.user}@${config.domain}`);
-    if (!uri) throw new Error(`bad URI for ${config.user}`);
     const oscillator = audio.createOscillator();
     oscillator.frequency.value = config.toneHz;
     const gain = audio.createGain();
@@ -205,20 +204,7 @@ window.probe = {
       const track = tone.stream.getAudioTracks()[0];
       return track ? Promise.resolve(new MediaStream([track.clone()])) : Promise.reject(new Error('no tone'));
     };
-    const ua = new UserAgent({
-      uri,
-      authorizationUsername: config.user,
-      authorizationPassword: config.password,
-      transportOptions: { server: config.wsUrl },
-      logBuiltinEnabled: false,
-      logLevel: 'error',
-      sessionDescriptionHandlerFactory: Web.defaultSessionDescriptionHandlerFactory(toneTrack),
-      sessionDescriptionHandlerFactoryOptions: {
-        peerConnectionConfiguration: { iceServers: [] },
-        iceGatheringTimeout: 1000,
-      },
-    });
-    const registerer = new Registerer(ua, { expires: 30, refreshFrequency: 50 });
+    const { ua, registerer } = pageUserAgent({ ...config, media: toneTrack });
     const phone: Phone = { config, ua, registerer, tone };
     phones.set(config.user, phone);
     ua.delegate = {
