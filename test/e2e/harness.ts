@@ -5,6 +5,7 @@
  *
  * Everything a test starts is stopped in `after` hooks, also when the test fails.
  */
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
@@ -294,6 +295,33 @@ export function listen(
       ).__test.listen(freqs, ms),
     { freqs, ms },
   );
+}
+
+/** `from` calls `to` and `to` answers; the caller's and the callee's call once the caller's is established. */
+export async function connect(from: Phone, to: Phone): Promise<[CallSnapshot, CallSnapshot]> {
+  const rings = (await to.events('softphone-incoming-call')).length;
+  const placed = await from.invoke<CallSnapshot>('call', to.account.extension);
+  const incoming = await to.waitForEvent('softphone-incoming-call', { count: rings + 1 });
+  await to.invoke('answer', incoming.detail.call!.id);
+  await until(async () => (await from.calls()).find((c) => c.id === placed.id && c.state === 'established'), 'caller established');
+  return [placed, incoming.detail.call!];
+}
+
+/**
+ * `a` and `b` talk to each other: the newest live peer connection of each page keeps sending and
+ * receiving audio, and each hears the other's microphone, a `toneHz` tone.
+ */
+export async function hearEachOther(a: Phone, b: Phone, { toneHz = 440, listenMs = 1000 } = {}): Promise<void> {
+  const live = async (p: Phone) => (await peerBytes(p.page)).filter((x) => x.state !== 'closed').at(-1)!;
+  const first = [await live(a), await live(b)];
+  await sleep(1000);
+  const second = [await live(a), await live(b)];
+  for (const [i, p] of [a, b].entries()) {
+    assert.ok(second[i]!.received > first[i]!.received, `${p.id} receives audio`);
+    assert.ok(second[i]!.sent > first[i]!.sent, `${p.id} sends audio`);
+    const heard = await listen(p.page, [toneHz], listenMs);
+    assert.ok(Math.abs(heard.peak.freq - toneHz) < 25 && heard.peak.db > -60, `${p.id} hears ${heard.peak.freq} Hz at ${heard.peak.db} dBFS`);
+  }
 }
 
 // --- fixtures -------------------------------------------------------------------------------

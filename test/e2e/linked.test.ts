@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import type { ServerName } from '../../lab/lab.js';
 import { startParkOrbit } from '../../lab/park-orbit/park-orbit.js';
-import { listen, openPhonePage, peerBytes, Phone, sleep, toneWav, until, withLab, type CallSnapshot } from './harness.js';
+import { hearEachOther, openPhonePage, Phone, toneWav, until, withLab, type CallSnapshot } from './harness.js';
 
 const TONE_HZ = 440;
 
@@ -127,20 +127,7 @@ describe('linked servers', () => {
       assert.equal(await partText(alice, '[part=call] .who'), '122099 via Osaka');
       assert.equal(await partText(bob, '[part=call] .who'), 'Alice 113999 via Tokyo');
 
-      if (i === 0) {
-        const before = [(await peerBytes(alice.page)).at(-1)!, (await peerBytes(bob.page)).at(-1)!];
-        await sleep(1000);
-        const after = [(await peerBytes(alice.page)).at(-1)!, (await peerBytes(bob.page)).at(-1)!];
-        for (const [side, n] of [['alice', 0], ['bob', 1]] as const) {
-          assert.ok(after[n]!.received > before[n]!.received, `${side} receives audio`);
-          assert.ok(after[n]!.sent > before[n]!.sent, `${side} sends audio`);
-        }
-        for (const [side, p] of [['bob', bob], ['alice', alice]] as const) {
-          const heard = await listen(p.page, [TONE_HZ], 1200);
-          assert.ok(Math.abs(heard.peak.freq - TONE_HZ) < 25, `${side} hears ${heard.peak.freq} Hz, expected ${TONE_HZ} Hz`);
-          assert.ok(heard.peak.db > -60, `${side} hears the tone loud enough (${heard.peak.db} dBFS)`);
-        }
-      }
+      if (i === 0) await hearEachOther(alice, bob, { toneHz: TONE_HZ, listenMs: 1200 });
 
       await hangUp(alice, bob);
       // Both histories: the newest record is this call, the far end as prefix + extension with its label.
@@ -233,18 +220,6 @@ describe('linked servers', () => {
     await until(async () => (await alice.calls()).length === 0 && (await bob.calls()).length === 0, 'no calls left');
   });
 
-  /** Both newest peer connections carry audio both ways, and it is the tone. */
-  async function hearEachOther(a: Phone, b: Phone): Promise<void> {
-    const before = [(await peerBytes(a.page)).at(-1)!, (await peerBytes(b.page)).at(-1)!];
-    await sleep(1000);
-    const after = [(await peerBytes(a.page)).at(-1)!, (await peerBytes(b.page)).at(-1)!];
-    for (const [i, p] of [a, b].entries()) {
-      assert.ok(after[i]!.received > before[i]!.received && after[i]!.sent > before[i]!.sent, `${p.id}: audio both ways`);
-      const heard = await listen(p.page, [TONE_HZ], 1000);
-      assert.ok(Math.abs(heard.peak.freq - TONE_HZ) < 25 && heard.peak.db > -60, `${p.id} hears ${heard.peak.freq} Hz at ${heard.peak.db} dBFS`);
-    }
-  }
-
   /** The one call of `p` once it is established. */
   const upCall = (p: Phone): Promise<CallSnapshot> =>
     until(async () => {
@@ -258,6 +233,16 @@ describe('linked servers', () => {
       for (const p of list) if ((await p.calls()).length) return undefined;
       return true;
     }, 'no calls left');
+  }
+
+  /** The agent `c` completes the transfer and is out of both calls; alice and bob talk, then hang up. */
+  async function completeJoins(c: Phone): Promise<void> {
+    await c.invoke('completeTransfer');
+    await until(async () => (await c.calls()).length === 0 || undefined, 'the agent is out of both calls');
+    await upCall(alice);
+    await upCall(bob);
+    await hearEachOther(alice, bob);
+    await endAll(alice, bob);
   }
 
   let carol: Phone | undefined;
@@ -292,12 +277,7 @@ describe('linked servers', () => {
     assert.deepEqual(pick(incoming.detail.call?.remote), { number: '114000', displayName: 'Carol', kind: 'linked', prefix: '11', server: 'Tokyo' });
     await bob.invoke('answer');
     await until(async () => (await c.calls()).some((x) => x.id === consult.id && x.state === 'established') || undefined, 'consult up');
-    await c.invoke('completeTransfer');
-    await until(async () => (await c.calls()).length === 0 || undefined, 'the agent is out of both calls');
-    await upCall(alice);
-    await upCall(bob);
-    await hearEachOther(alice, bob);
-    await endAll(alice, bob);
+    await completeJoins(c);
   });
 
   fx.test('hold transfer to a linked extension: the agent holds, dials 122099 by hand (bob sees 114000), completes', async () => {
@@ -311,12 +291,7 @@ describe('linked servers', () => {
     assert.equal(incoming.detail.call?.remote.server, 'Tokyo');
     await bob.invoke('answer');
     await until(async () => (await c.calls()).filter((x) => x.state === 'established').length === 1 || undefined, 'second call up');
-    await c.invoke('completeTransfer');
-    await until(async () => (await c.calls()).length === 0 || undefined, 'the agent is out of both calls');
-    await upCall(alice);
-    await upCall(bob);
-    await hearEachOther(alice, bob);
-    await endAll(alice, bob);
+    await completeJoins(c);
   });
 
   fx.test('a parked linked call is counted in parkedCalls, with the park event; retrieving it reconnects', async () => {

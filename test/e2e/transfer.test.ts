@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import type { Page } from 'playwright-core';
-import { listen, openPhonePage, peerBytes, Phone, sleep, toneWav, until, withLab, type CallSnapshot } from './harness.js';
+import { connect, hearEachOther, listen, openPhonePage, peerBytes, Phone, sleep, toneWav, until, withLab, type CallSnapshot } from './harness.js';
 
 const TONE_HZ = 440;
 const ms = (n: number): string => `${Math.round(n)} ms`;
@@ -34,30 +34,6 @@ describe('hold and transfers with real audio', () => {
   const count = async (p: Phone, type: string): Promise<number> => (await p.events(type)).length;
   const callWith = async (p: Phone, state: string): Promise<CallSnapshot> =>
     until(async () => (await p.calls()).find((c) => c.state === state), `${p.id} has a call ${state}`);
-
-  /** `from` calls `to`, `to` answers; returns both call snapshots once both are established. */
-  async function connect(from: Phone, to: Phone): Promise<[CallSnapshot, CallSnapshot]> {
-    const rings = await count(to, 'softphone-incoming-call');
-    const placed = await from.invoke<CallSnapshot>('call', to.account.extension);
-    const incoming = await to.waitForEvent('softphone-incoming-call', { count: rings + 1 });
-    await to.invoke('answer', incoming.detail.call!.id);
-    await until(async () => (await from.calls()).find((c) => c.id === placed.id && c.state === 'established'), 'caller established');
-    return [placed, incoming.detail.call!];
-  }
-
-  /** The newest peer connection of each page keeps receiving audio, and it is the 440 Hz tone. */
-  async function hearEachOther(a: Phone, b: Phone): Promise<void> {
-    const live = async (p: Phone) => (await peerBytes(p.page)).filter((x) => x.state !== 'closed').at(-1)!;
-    const before = [await live(a), await live(b)];
-    await sleep(1000);
-    const after = [await live(a), await live(b)];
-    for (const [i, p] of [a, b].entries()) {
-      assert.ok(after[i]!.received > before[i]!.received, `${p.id} receives audio`);
-      assert.ok(after[i]!.sent > before[i]!.sent, `${p.id} sends audio`);
-      const heard = await listen(p.page, [TONE_HZ], 1000);
-      assert.ok(Math.abs(heard.peak.freq - TONE_HZ) < 25 && heard.peak.db > -60, `${p.id} hears ${heard.peak.freq} Hz at ${heard.peak.db} dBFS`);
-    }
-  }
 
   async function hangUpAll(): Promise<void> {
     for (const p of [alice, carol, dave]) {
@@ -310,17 +286,6 @@ describe('transfers across linked servers (server1 = 11 Tokyo, server2 = 12 Osak
     const p = await Phone.add(page, { server: fx.lab.servers[server].wsUrl, account: a, attrs: LINKED[server] });
     await p.waitForEvent('softphone-registered');
     return p;
-  }
-  const live = async (p: Phone) => (await peerBytes(p.page)).filter((x) => x.state !== 'closed').at(-1)!;
-  async function hearEachOther(a: Phone, b: Phone): Promise<void> {
-    const before = [await live(a), await live(b)];
-    await sleep(1000);
-    const after = [await live(a), await live(b)];
-    for (const [i, p] of [a, b].entries()) {
-      assert.ok(after[i]!.received > before[i]!.received, `${p.id} receives audio`);
-      const heard = await listen(p.page, [TONE_HZ], 1000);
-      assert.ok(Math.abs(heard.peak.freq - TONE_HZ) < 25 && heard.peak.db > -60, `${p.id} hears ${heard.peak.freq} Hz at ${heard.peak.db} dBFS`);
-    }
   }
   let alice: Phone;
   let carol: Phone;
