@@ -10,9 +10,9 @@
  * (RTCRtpSender.replaceTrack). That needs no support from the phones, unlike REFER with Replaces.
  */
 import { Inviter, Registerer, RegistererState, SessionState, UserAgent, Web } from 'sip.js';
-import type { Invitation, Session, SessionDescriptionHandlerModifier, URI } from 'sip.js';
+import type { Invitation, Session, URI } from 'sip.js';
 import type { OrbitEvent, OrbitPageConfig, ParkedCall } from './protocol.js';
-import { pageUserAgent } from './page-user-agent.js';
+import { loopbackOnly, pageUserAgent } from './page-user-agent.js';
 
 declare global {
   interface Window {
@@ -60,15 +60,6 @@ const partners = new Map<Session, Session>();
 function emit(event: OrbitEvent): void {
   void window.parkOrbitEvent?.(event).catch(() => undefined);
 }
-
-/** Only loopback ICE candidates: the lab must not touch other interfaces. */
-const loopbackOnly: SessionDescriptionHandlerModifier = (description) => {
-  const sdp = description.sdp
-    ?.split('\r\n')
-    .filter((line) => !line.startsWith('a=candidate') || line.includes(' 127.0.0.1 '))
-    .join('\r\n');
-  return Promise.resolve({ type: description.type, sdp });
-};
 
 // ---- music on hold: an oscillator melody rendered into a MediaStream track ----
 

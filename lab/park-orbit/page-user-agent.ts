@@ -1,9 +1,11 @@
 /**
  * The SIP.js endpoint every lab page script runs (the orbit's slots, the probe's phones): a
  * UserAgent on the lab Kamailio with its media from `media` instead of a microphone, no ICE
- * servers (loopback only) and a short ICE gathering, and a Registerer refreshing at half time.
+ * servers and a short ICE gathering, a Registerer refreshing at half time, and `loopbackOnly` for
+ * the SDP it sends (loopback candidates only).
  */
 import { Registerer, UserAgent, Web } from 'sip.js';
+import type { SessionDescriptionHandlerModifier } from 'sip.js';
 
 export interface PageUserAgentOptions {
   wsUrl: string;
@@ -34,3 +36,12 @@ export function pageUserAgent(options: PageUserAgentOptions): { ua: UserAgent; r
   });
   return { ua, registerer: new Registerer(ua, { expires: 30, refreshFrequency: 50 }) };
 }
+
+/** Only loopback ICE candidates: the lab must not touch other interfaces. */
+export const loopbackOnly: SessionDescriptionHandlerModifier = (description) => {
+  const sdp = description.sdp
+    ?.split('\r\n')
+    .filter((line) => !line.startsWith('a=candidate') || line.includes(' 127.0.0.1 '))
+    .join('\r\n');
+  return Promise.resolve({ type: description.type, sdp });
+};

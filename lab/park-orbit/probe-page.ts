@@ -7,8 +7,8 @@
  * can tell who it hears: a given phone, or the orbit's music on hold (another range of notes).
  */
 import { Inviter, Registerer, RegistererState, SessionState, UserAgent, Web } from 'sip.js';
-import type { Invitation, Session, SessionDescriptionHandlerModifier } from 'sip.js';
-import { pageUserAgent } from './page-user-agent.js';
+import type { Invitation, Session } from 'sip.js';
+import { loopbackOnly, pageUserAgent } from './page-user-agent.js';
 
 declare global {
   interface Window {
@@ -79,14 +79,6 @@ const audio = new AudioContext();
 const phones = new Map<string, Phone>();
 const entries = new Map<string, Entry>();
 let nextId = 1;
-
-const loopbackOnly: SessionDescriptionHandlerModifier = (description) => {
-  const sdp = description.sdp
-    ?.split('\r\n')
-    .filter((line) => !line.startsWith('a=candidate') || line.includes(' 127.0.0.1 '))
-    .join('\r\n');
-  return Promise.resolve({ type: description.type, sdp });
-};
 
 function entry(callId: string): Entry {
   const found = entries.get(callId);
