@@ -336,10 +336,8 @@ export class SoftPhone extends LitElement {
    * @type {readonly CallRecord[]}
    */
   get callHistory(): readonly CallRecord[] {
-    const extension = this.extension.trim();
-    const domain = this.domain.trim();
-    if (!extension || !domain) return [];
-    const key = historyStorageKey(extension, domain);
+    const key = this.#historyKey();
+    if (!key) return [];
     let raw: string | null = null;
     try {
       raw = localStorage.getItem(key);
@@ -374,6 +372,10 @@ export class SoftPhone extends LitElement {
   }
 
   override connectedCallback(): void {
+    // Queued before Lit queues the first render, so the connection starts (WebSocket opening)
+    // before the first render takes the main thread; still a microtask, so properties the host
+    // sets right after appending the element are part of the first configuration.
+    this.#scheduleApply();
     super.connectedCallback();
     // A fresh state per connection: nothing of a removed phone leaks into the re-added one.
     this.#phone = new PhoneState();
@@ -392,7 +394,6 @@ export class SoftPhone extends LitElement {
       this.#langObserver = new MutationObserver(() => this.requestUpdate());
       this.#langObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['lang'] });
     }
-    this.#scheduleApply();
   }
 
   override disconnectedCallback(): void {
@@ -414,11 +415,10 @@ export class SoftPhone extends LitElement {
 
   /** Empties the call history of this `<extension>@<domain>` (in this browser). */
   async clearCallHistory(): Promise<void> {
-    const extension = this.extension.trim();
-    const domain = this.domain.trim();
-    if (!extension || !domain) return;
+    const key = this.#historyKey();
+    if (!key) return;
     try {
-      localStorage.removeItem(historyStorageKey(extension, domain));
+      localStorage.removeItem(key);
     } catch (e) {
       logger.debug('call history not cleared', e);
     }
@@ -667,7 +667,7 @@ export class SoftPhone extends LitElement {
       this.#appliedKey = '';
       return;
     }
-    const key = JSON.stringify({ ...config, password: this.#passwordVersion, classify: undefined });
+    const key = this.#configKey(config);
     if (key === this.#appliedKey) return;
     this.#appliedKey = key;
     let engine: PhoneEngine;
@@ -712,6 +712,11 @@ export class SoftPhone extends LitElement {
     };
   }
 
+  /** Equal for configurations that need no reconfiguring (the password by its version, never its text). */
+  #configKey(config: EngineConfig): string {
+    return JSON.stringify({ ...config, password: this.#passwordVersion, classify: undefined });
+  }
+
   #ensureEngine(): PhoneEngine {
     if (this.#engine) return this.#engine;
     const factory = (this.constructor as typeof SoftPhone).engineFactory;
@@ -728,7 +733,7 @@ export class SoftPhone extends LitElement {
       throw new SoftPhoneError('INVALID_CONFIG', `cannot register: ${missing.join(', ')} not set`);
     }
     const engine = this.#ensureEngine();
-    const key = JSON.stringify({ ...config, password: this.#passwordVersion, classify: undefined });
+    const key = this.#configKey(config);
     if (key !== this.#appliedKey) {
       this.#appliedKey = key;
       engine.configure(config);
@@ -880,8 +885,7 @@ export class SoftPhone extends LitElement {
 
   #onRegistration(change: Extract<PhoneChange, { kind: 'registration' }>): void {
     const { to, detail } = change;
-    const servers = this.server.split(/\s+/).filter(Boolean);
-    const server = detail.server ?? servers[0] ?? '';
+    const server = detail.server ?? this.server.split(/\s+/).find(Boolean) ?? '';
     switch (to) {
       case RegistrationState.Registering:
         emit(this, 'softphone-registering', { server });
@@ -894,6 +898,9 @@ export class SoftPhone extends LitElement {
         });
         if (this.#lostConnection) emit(this, 'softphone-connection-restored', { server });
         this.#lostConnection = false;
+        // The tone player's audio starts once the page is idle after registering, so the first
+        // incoming call rings, and is answered, sooner; not once the phone is removed.
+        (globalThis.requestIdleCallback ?? setTimeout)(() => this.isConnected && this.#tones.warm(this._audio.ringer));
         break;
       case RegistrationState.Unregistered:
         this.#lostConnection = false;
@@ -952,12 +959,19 @@ export class SoftPhone extends LitElement {
     }
   }
 
+  /** Where the history of this `<extension>@<domain>` is kept; undefined while either is not set. */
+  #historyKey(): string | undefined {
+    const extension = this.extension.trim();
+    const domain = this.domain.trim();
+    return extension && domain ? historyStorageKey(extension, domain) : undefined;
+  }
+
   /** Keeps the last 100 calls of this extension in localStorage. */
   #remember(call: CallInfo): void {
     const record = recordFromCall(call);
-    if (!record || !this.extension || !this.domain) return;
+    const key = this.#historyKey();
+    if (!record || !key) return;
     try {
-      const key = historyStorageKey(this.extension.trim(), this.domain.trim());
       const list = addRecord(parseHistory(localStorage.getItem(key)), record);
       localStorage.setItem(key, serializeHistory(list));
     } catch (e) {

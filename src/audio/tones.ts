@@ -22,6 +22,14 @@ const CADENCES: Readonly<Record<ToneKind, Cadence>> = {
 
 type SinkContext = AudioContext & { setSinkId?: (id: string) => Promise<void> };
 
+/**
+ * One AudioContext for every phone in the page that rings on the default output: starting one
+ * costs milliseconds of main thread and an audio thread, and a page of many phones needs one.
+ * Closed when its last user lets go. A phone that rings on another device has its own context.
+ */
+let sharedCtx: SinkContext | undefined;
+const sharedUsers = new Map<TonePlayer, () => void>();
+
 export class TonePlayer {
   #ctx: SinkContext | undefined;
   #out: GainNode | undefined;
@@ -51,13 +59,21 @@ export class TonePlayer {
     this.#sinks = { ring, speaker };
   }
 
+  /**
+   * Starts the audio context for the ringtone on `ringer` ahead of the first tone, so the first
+   * ring does not pay for it. Opens the speaker, never the microphone.
+   */
+  warm(ringer: string): void {
+    this.#context(ringer);
+  }
+
   play(kind: ToneKind): void {
     if (this.#kind === kind) return;
     this.stop();
-    const ctx = this.#context();
+    const sink = kind === 'ringtone' ? this.#sinks.ring : this.#sinks.speaker;
+    const ctx = this.#context(sink);
     if (!ctx) return;
     this.#kind = kind;
-    const sink = kind === 'ringtone' ? this.#sinks.ring : this.#sinks.speaker;
     if (sink !== this.#sink && ctx.setSinkId) {
       this.#sink = sink;
       ctx.setSinkId(sink).catch(() => undefined);
@@ -91,25 +107,45 @@ export class TonePlayer {
 
   /** Resumes audio from a user gesture (the "enable sound" button). */
   async unlock(): Promise<void> {
-    await this.#context()?.resume();
+    await this.#context(this.#sinks.ring)?.resume();
     this.#onchange();
   }
 
   async dispose(): Promise<void> {
     this.stop();
+    await this.#release();
+  }
+
+  /** Lets go of the context, and closes it unless other phones still use it. */
+  async #release(): Promise<void> {
     const ctx = this.#ctx;
     this.#ctx = undefined;
     this.#sink = '';
+    if (sharedUsers.delete(this)) {
+      if (sharedUsers.size) return;
+      sharedCtx = undefined;
+    }
     await ctx?.close().catch(() => undefined);
   }
 
-  #context(): SinkContext | undefined {
-    if (this.#ctx) return this.#ctx;
+  /** The context to play on `sink` ('' = default output): the shared one unless a device is chosen. */
+  #context(sink: string): SinkContext | undefined {
+    // The shared context cannot follow one phone's device choice: a phone that chose a device
+    // moves to a context of its own for as long as it lives.
+    if (this.#ctx && !(sink && sharedUsers.has(this))) return this.#ctx;
     if (typeof AudioContext === 'undefined') return undefined;
-    const ctx: SinkContext = new AudioContext();
-    ctx.onstatechange = () => this.#onchange();
-    this.#ctx = ctx;
-    return ctx;
+    void this.#release();
+    if (sink) {
+      const ctx: SinkContext = new AudioContext();
+      ctx.onstatechange = () => this.#onchange();
+      return (this.#ctx = ctx);
+    }
+    if (!sharedCtx) {
+      sharedCtx = new AudioContext();
+      sharedCtx.onstatechange = () => sharedUsers.forEach((notify) => notify());
+    }
+    sharedUsers.set(this, this.#onchange);
+    return (this.#ctx = sharedCtx);
   }
 
   #schedule(ctx: AudioContext, out: GainNode, cadence: Cadence, at: number): void {

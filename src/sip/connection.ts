@@ -42,8 +42,12 @@ const DEFAULT_KEEP_ALIVE_S = 5;
 const PENDING = -1;
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
-/** How long a WebSocket may take to open before the server counts as unreachable. */
-const CONNECT_TIMEOUT_S = 3;
+/**
+ * How long a WebSocket may take to open before the server counts as unreachable. Generous: a
+ * browser opens sockets to one host:port one after another, so with many phones in a page a
+ * socket may wait its turn for seconds; a server that goes silent later is caught by the keep-alive.
+ */
+const CONNECT_TIMEOUT_S = 10;
 /** Longest wait for the final answer to a REGISTER. */
 const REGISTER_TIMEOUT_MS = 5000;
 /** Upper bound for the goodbye REGISTER (expires 0) when stopping. */
@@ -277,6 +281,8 @@ export class SipConnection {
       authorizationPassword: config.password ?? '',
       ...(config.displayName ? { displayName: config.displayName } : {}),
       sipExtensionReplaces: SIPExtension.Supported,
+      // The engine sends the 180 Ringing itself; SIP.js's would be a second one for the caller to parse.
+      sendInitialProvisionalResponse: false,
       logBuiltinEnabled: false,
       logLevel: 'warn',
       logConnector: sipLogConnector,

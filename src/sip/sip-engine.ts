@@ -78,10 +78,9 @@ export function endCauseForStatus(code: number): EndCause {
 }
 
 let counter = 0;
+/** Unique in the page by the counter; the random part tells phones (and page loads) apart in logs. */
 function newCallId(): string {
-  const random =
-    typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : Math.random().toString(36).slice(2);
-  return `call-${++counter}-${random.slice(0, 8)}`;
+  return `call-${++counter}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
 function peerConnectionOf(session: Session): RTCPeerConnection | undefined {
@@ -198,6 +197,9 @@ export class SipEngine implements PhoneEngine {
   }
 
   #incoming(invitation: Invitation): void {
+    // 180 so the caller hears ringback, first thing. The only one: SIP.js's automatic 180 is off
+    // (see the connection), as SIP.js skips it when the caller requires 100rel.
+    invitation.progress().catch((error: unknown) => logger.debug('180 Ringing not sent:', error));
     const identity = invitation.remoteIdentity;
     const request = invitation.request;
     // A parked call coming back from the orbit: show the parked caller, named after the slot.
@@ -231,8 +233,6 @@ export class SipEngine implements PhoneEngine {
       return;
     }
     this.#state.addCall({ ...call, state: CallState.Ringing });
-    // 180 so the caller hears ringback.
-    invitation.progress().catch((error: unknown) => logger.debug('180 Ringing not sent:', error));
   }
 
   async #replace(ctx: CallContext, replaced: CallContext, call: Omit<CallInfo, 'state' | 'startedAt' | 'muted' | 'held'>): Promise<void> {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, describe } from 'node:test';
 import type { Page } from 'playwright-core';
 import { SipWsClient, type SipMessage } from '../../lab/sip-ws-client.js';
-import { listen, mediaLeft, openPhonePage, peerBytes, Phone, sleep, toneWav, until, withLab, type RecordedEvent } from './harness.js';
+import { listen, mediaLeft, openPhonePage, peerBytes, Phone, sipFrames, sleep, toneWav, until, withLab, type RecordedEvent } from './harness.js';
 
 const TONE_HZ = 440;
 /** DTMF '1' is 697 Hz + 1209 Hz (RFC 4733 events, played out by the receiving WebRTC stack). */
@@ -173,6 +173,13 @@ describe('calls with real audio', () => {
     await alice.waitForCallState('ringing', { count: rings + 1 });
     await alice.invoke('hangup');
     assert.equal((await ended(alice, a + 1)).detail.call?.endCause, 'hangup');
+    // One 180 Ringing per call: every extra one is a message the caller has to parse.
+    const frames = sipFrames(carol.page);
+    const invite = frames.filter((f) => f.direction === 'received' && f.text.startsWith('INVITE ')).at(-1);
+    const callId = /^Call-ID:\s*(\S+)/im.exec(invite?.text ?? '')?.[1];
+    assert.ok(callId, 'carol got the INVITE');
+    const ringing = frames.filter((f) => f.direction === 'sent' && f.text.startsWith('SIP/2.0 180') && f.text.includes(callId));
+    assert.equal(ringing.length, 1);
     const missed = await ended(carol, c + 1);
     assert.equal(missed.detail.call?.endCause, 'remote-hangup');
     assert.equal(missed.detail.call?.answeredAt, undefined);
