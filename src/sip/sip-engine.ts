@@ -52,6 +52,8 @@ interface CallContext {
   referring?: 'transferred' | 'parked';
   /** A consult call placed by an attended transfer: the held call it belongs to. */
   consultFor?: string;
+  /** The call we placed because the far end referred us: once it is answered, a BYE here means transferred. */
+  following?: Inviter;
   /** The call's last snapshot, once it has ended. */
   final?: CallInfo;
 }
@@ -536,6 +538,7 @@ export class SipEngine implements PhoneEngine {
       const uri = referTo.uri;
       const user = /\.invalid$/i.test(uri.host) && referTo.displayName ? referTo.displayName : (uri.user ?? '');
       const by = this.#info(ctx).remote.number;
+      ctx.following = inviter;
       inviter.stateChange.addListener((state) => {
         if (state === SessionState.Established && !ctx.ended) this.#end(ctx, 'transferred');
       });
@@ -567,7 +570,9 @@ export class SipEngine implements PhoneEngine {
     session.delegate = {
       ...session.delegate,
       onBye: () => {
-        ctx.endCause ??= ctx.referring ?? 'remote-hangup';
+        // The referrer hangs up as soon as our NOTIFY says the new call was answered, which can be
+        // before SIP.js has applied the answer and moved that call to established.
+        ctx.endCause ??= ctx.referring ?? (ctx.following?.dialog ? 'transferred' : 'remote-hangup');
       },
       onRefer: (referral: Referral) => this.#followRefer(ctx, referral),
       onInvite: (request, _response, statusCode) => {
