@@ -344,7 +344,7 @@ export interface Fixture {
   web: WebServer;
   browser: Browser;
   /** A test of this file; a failure keeps the lab logs. */
-  test(name: string, fn: () => Promise<void>, options?: { timeout?: number }): void;
+  test(name: string, fn: () => Promise<void>, options?: { timeout?: number; todo?: string }): void;
 }
 
 /**
@@ -354,8 +354,10 @@ export interface Fixture {
 export function withLab(options: { lab?: LabOptions; fakeAudioFile?: string | (() => string) } = {}): Fixture {
   let failed = false;
   const fixture = {
-    test(name: string, fn: () => Promise<void>, opts: { timeout?: number } = {}) {
-      it(name, { timeout: opts.timeout ?? 120_000 }, async () => {
+    // `todo`: a known, intermittent failure under investigation: the test runs and reports, but its
+    // failure does not fail the run.
+    test(name: string, fn: () => Promise<void>, opts: { timeout?: number; todo?: string } = {}) {
+      it(name, { timeout: opts.timeout ?? 120_000, ...(opts.todo ? { todo: opts.todo } : {}) }, async () => {
         try {
           await fn();
         } catch (error) {
