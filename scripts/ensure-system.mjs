@@ -13,6 +13,17 @@ import path from 'node:path';
 
 if (process.env.SOFT_PHONE_SKIP_SYSTEM_CHECK === '1') process.exit(0);
 
+// npm packages: a fresh clone has none, so `npm start` / `npm test` install them from the lock file.
+const projectRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+if (!fs.existsSync(path.join(projectRoot, 'node_modules', '.package-lock.json'))) {
+  process.stderr.write('Installing npm packages (npm ci)...\n');
+  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: projectRoot, stdio: 'inherit' });
+  if (r.status !== 0) {
+    process.stderr.write(`npm ci failed (exit ${r.status ?? r.signal})\n`);
+    process.exit(1);
+  }
+}
+
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 /** Kamailio module directories, e.g. /usr/lib/x86_64-linux-gnu/kamailio/modules (any architecture). */
