@@ -408,6 +408,7 @@ class KamailioServer implements LabServer {
       '-A', `DBURL="sqlite://${this.dbFile}"`,
     ];
     if (this.name === 'server2') args.push('-A', 'SERVER2');
+    if (process.env.SOFT_PHONE_LAB_TRACE === '1') args.push('-A', 'TRACE');
     return args;
   }
 

@@ -23,6 +23,7 @@ import {
   type URI,
   Web,
 } from 'sip.js';
+import type { IncomingReferRequest } from 'sip.js/lib/core/index.js';
 import type { DialTarget, EngineConfig, EngineFactory, PhoneEngine } from '../core/engine.js';
 import type { PhoneState } from '../core/phone-state.js';
 import { CallState, RegistrationState, type CallInfo, type EndCause, type ParkedCall, type RemoteParty, type TransferMode } from '../core/types.js';
@@ -39,6 +40,8 @@ const VALID_DTMF = /^[0-9*#A-D]+$/i;
 const NO_ANSWER_TIMEOUT_MS = 60_000;
 /** A transfer whose final NOTIFY never comes fails after this long (longer than a target may ring). */
 const REFER_TIMEOUT_MS = 90_000;
+/** How long a request in a call we answered waits for the caller's ACK before it goes anyway. */
+const ACK_WAIT_MS = 2_000;
 
 interface CallContext {
   id: string;
@@ -56,6 +59,12 @@ interface CallContext {
   following?: Inviter;
   /** The call's last snapshot, once it has ended. */
   final?: CallInfo;
+  /**
+   * A call we answered: settles when the caller's ACK arrives (or the call ends). Until then the
+   * caller may still be applying our answer, and SIP.js, for one, silently drops a REFER or
+   * re-INVITE that arrives meanwhile: the request would end in 408 after the server's timer.
+   */
+  confirmed?: Promise<void>;
 }
 
 /** The end cause a final response (>= 300) to our INVITE stands for. */
@@ -324,6 +333,7 @@ export class SipEngine implements PhoneEngine {
       throw new SoftPhoneError('NOT_ALLOWED', `call ${ctx.id} is ${current.state}: cannot ${held ? 'hold' : 'resume'} it`);
     }
     const session = ctx.session;
+    await this.#confirmedByFarEnd(ctx);
     await new Promise<void>((resolve, reject) => {
       session
         .invite({
@@ -462,7 +472,9 @@ export class SipEngine implements PhoneEngine {
     const session = ctx.session;
     return new Promise<ReferOutcome>((resolve) => {
       let accepted = false;
+      let settled = false;
       const done = (outcome: ReferOutcome): void => {
+        settled = true;
         clearTimeout(timer);
         session.stateChange.removeListener(onState);
         resolve(outcome);
@@ -472,8 +484,7 @@ export class SipEngine implements PhoneEngine {
         if (state === SessionState.Terminated) done(accepted ? { ok: true } : { ok: false, code: 487, reason: 'the call ended' });
       };
       session.stateChange.addListener(onState);
-      session
-        .refer(to, {
+      const send = (): Promise<unknown> => session.refer(to, {
           requestDelegate: {
             onAccept: () => (accepted = true),
             onReject: (response) => done(transferFailure(response.message.statusCode ?? 0, response.message.reasonPhrase ?? 'REFER refused')),
@@ -483,7 +494,9 @@ export class SipEngine implements PhoneEngine {
             const status = sipfragStatus(notification.request.body ?? '');
             if (status && status.code >= 200) done(status.code < 300 ? { ok: true } : transferFailure(status.code, status.reason));
           },
-        })
+        });
+      void this.#confirmedByFarEnd(ctx)
+        .then(() => (settled ? undefined : send()))
         .catch((error: unknown) => done({ ok: false, code: 0, reason: error instanceof Error ? error.message : String(error) }));
     });
   }
@@ -565,8 +578,54 @@ export class SipEngine implements PhoneEngine {
     return { constraints: { audio: microphone ? { deviceId: { exact: microphone } } : true, video: false } };
   }
 
+  /** Waits (at most ACK_WAIT_MS) until the far end has confirmed the answer of a call we answered. */
+  async #confirmedByFarEnd(ctx: CallContext): Promise<void> {
+    if (!ctx.confirmed) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([ctx.confirmed, new Promise<void>((resolve) => (timer = setTimeout(resolve, ACK_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * A REFER that reaches a call we placed while SIP.js is still applying the answer (the referrer
+   * sent it right after its 200, before our ACK) would be dropped without a reply by SIP.js, and the
+   * transfer would hang until a timer fails it. It is taken up once the call is established
+   * (or refused with 481 if the call ends first).
+   */
+  #acceptEarlyRefer(session: Inviter): void {
+    type ReferHandler = { onReferRequest(request: IncomingReferRequest): void };
+    const handler = session as unknown as ReferHandler;
+    const original = handler.onReferRequest.bind(session);
+    handler.onReferRequest = (request) => {
+      if (session.state !== SessionState.Establishing) {
+        original(request);
+        return;
+      }
+      const later = (state: SessionState): void => {
+        if (state === SessionState.Established) original(request);
+        else if (state === SessionState.Terminated) request.reject({ statusCode: 481 });
+        else return;
+        session.stateChange.removeListener(later);
+      };
+      session.stateChange.addListener(later);
+    };
+  }
+
   #watch(ctx: CallContext): void {
     const session = ctx.session;
+    if (session instanceof Invitation) {
+      ctx.confirmed = new Promise<void>((resolve) => {
+        const onState = (state: SessionState): void => {
+          if (state !== SessionState.Terminated) return;
+          session.stateChange.removeListener(onState);
+          resolve();
+        };
+        session.stateChange.addListener(onState);
+        session.delegate = { ...session.delegate, onAck: () => resolve() };
+      });
+    } else {
+      this.#acceptEarlyRefer(session);
+    }
     session.delegate = {
       ...session.delegate,
       onBye: () => {
