@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, describe } from 'node:test';
 import type { Page } from 'playwright-core';
 import { SipWsClient, type SipMessage } from '../../lab/sip-ws-client.js';
-import { listen, mediaLeft, openPhonePage, peerBytes, Phone, sipFrames, sleep, toneWav, until, withLab, type RecordedEvent } from './harness.js';
+import { listen, mediaLeft, openPhonePage, peerBytes, Phone, PlainSipJs, sipFrames, sleep, toneWav, until, withLab, type RecordedEvent } from './harness.js';
 
 const TONE_HZ = 440;
 /** DTMF '1' is 697 Hz + 1209 Hz (RFC 4733 events, played out by the receiving WebRTC stack). */
@@ -186,17 +186,9 @@ describe('calls with real audio', () => {
   });
 
   fx.test('alice calls a plain SIP.js user and the reverse, with audio both ways; an HTML caller name stays text', async () => {
-    const page = await openPhonePage(fx.browser, fx.web.url, 'plain-sipjs.html');
-    await page.waitForFunction(() => (window as unknown as { __plainReady?: boolean }).__plainReady === true);
-    const plain = {
-      ...account('4001'),
-      displayName: '<img src=x onerror=window.__xss=1> Mallory',
-    };
-    const plainEvents = () => page.evaluate(() => (window as unknown as { __plainEvents: string[] }).__plainEvents);
-    await page.evaluate(
-      (o) => (window as unknown as { __plain: { start(o: unknown): Promise<void> } }).__plain.start(o),
-      { wsUrl: fx.lab.servers.server1.wsUrl, ...plain, autoAnswer: true },
-    );
+    const displayName = '<img src=x onerror=window.__xss=1> Mallory';
+    const plain = await PlainSipJs.open(fx.browser, fx.web.url, { wsUrl: fx.lab.servers.server1.wsUrl, account: account('4001'), displayName, autoAnswer: true });
+    const page = plain.page;
     try {
       // The element calls SIP.js.
       const a = await endedCount(alice);
@@ -211,30 +203,29 @@ describe('calls with real audio', () => {
       assert.ok(Math.abs(heard.peak.freq - TONE_HZ) < 25 && heard.peak.db > -60, `SIP.js hears ${heard.peak.freq} Hz at ${heard.peak.db} dBFS`);
       await alice.invoke('hangup');
       assert.equal((await ended(alice, a + 1)).detail.call?.endCause, 'hangup');
-      await until(async () => (await plainEvents()).includes('hangup') || undefined, 'SIP.js hears the hang-up');
+      await until(async () => (await plain.events()).includes('hangup') || undefined, 'SIP.js hears the hang-up');
 
       // SIP.js calls the element; its display name is markup, and must be shown as text.
       const rings = (await alice.events('softphone-incoming-call')).length;
-      await page.evaluate(() => (window as unknown as { __plain: { call(t: string): Promise<void> } }).__plain.call('sip:3999@server1.test'));
+      await plain.call('sip:3999@server1.test');
       const incoming = await alice.waitForEvent('softphone-incoming-call', { count: rings + 1 });
       assert.equal(incoming.detail.call?.remote.number, '4001');
-      assert.equal(incoming.detail.call?.remote.displayName, plain.displayName);
+      assert.equal(incoming.detail.call?.remote.displayName, displayName);
       const shown = await alice.page.evaluate((id) => {
         const root = document.getElementById(id)?.shadowRoot;
         return { images: root?.querySelectorAll('img').length ?? -1, text: root?.textContent ?? '', xss: (window as unknown as { __xss?: number }).__xss };
       }, alice.id);
       assert.equal(shown.images, 0, 'no element made from the caller name');
-      assert.ok(shown.text.includes(plain.displayName), 'the caller name is shown as text');
+      assert.ok(shown.text.includes(displayName), 'the caller name is shown as text');
       assert.equal(shown.xss, undefined);
       await alice.invoke('answer');
       await alice.waitForEvent('softphone-call-established', { count: est + 2 });
       const heardByAlice = await listen(alice.page, [TONE_HZ], 1000);
       assert.ok(Math.abs(heardByAlice.peak.freq - TONE_HZ) < 25 && heardByAlice.peak.db > -60, 'alice hears SIP.js');
-      await page.evaluate(() => (window as unknown as { __plain: { hangup(): Promise<void> } }).__plain.hangup());
+      await plain.hangup();
       assert.equal((await ended(alice, a + 2)).detail.call?.endCause, 'remote-hangup');
     } finally {
-      await page.evaluate(() => (window as unknown as { __plain: { stop(): Promise<void> } }).__plain.stop()).catch(() => undefined);
-      await page.context().close();
+      await plain.close();
     }
   });
 

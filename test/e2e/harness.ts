@@ -104,6 +104,52 @@ export async function openPhonePage(browser: Browser, webUrl: string, file = 'ph
   return page;
 }
 
+/**
+ * A far end that is not `<soft-phone>`: SIP.js's own SimpleUser (pages/plain-sipjs.html), registered
+ * and ready. `close()` unregisters it and closes its page; call it in a `finally`.
+ */
+export class PlainSipJs {
+  private constructor(readonly page: Page) {}
+
+  static async open(
+    browser: Browser,
+    webUrl: string,
+    options: { wsUrl: string; account: LabAccount; displayName?: string; autoAnswer?: boolean; referOnAnswer?: string },
+  ): Promise<PlainSipJs> {
+    const page = await openPhonePage(browser, webUrl, 'plain-sipjs.html');
+    const plain = new PlainSipJs(page);
+    try {
+      await page.waitForFunction(() => (window as unknown as { __plainReady?: boolean }).__plainReady === true);
+      const { wsUrl, account, ...rest } = options;
+      await page.evaluate((o) => (window as unknown as { __plain: { start(o: unknown): Promise<void> } }).__plain.start(o), {
+        wsUrl, ...account, ...rest,
+      });
+    } catch (error) {
+      await plain.close();
+      throw error;
+    }
+    return plain;
+  }
+
+  /** What happened so far: 'registered', 'received', 'answered', 'hangup', 'refer accepted', 'refer notify SIP/2.0 200 OK', ... */
+  events(): Promise<string[]> {
+    return this.page.evaluate(() => (window as unknown as { __plainEvents: string[] }).__plainEvents);
+  }
+
+  call(target: string): Promise<void> {
+    return this.page.evaluate((t) => (window as unknown as { __plain: { call(t: string): Promise<void> } }).__plain.call(t), target);
+  }
+
+  hangup(): Promise<void> {
+    return this.page.evaluate(() => (window as unknown as { __plain: { hangup(): Promise<void> } }).__plain.hangup());
+  }
+
+  async close(): Promise<void> {
+    await this.page.evaluate(() => (window as unknown as { __plain: { stop(): Promise<void> } }).__plain.stop()).catch(() => undefined);
+    await this.page.context().close();
+  }
+}
+
 // --- phones ---------------------------------------------------------------------------------
 
 export interface RecordedEvent {

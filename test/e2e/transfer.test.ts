@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import type { Page } from 'playwright-core';
-import { connect, hearEachOther, listen, openPhonePage, peerBytes, Phone, sleep, toneWav, until, withLab, type CallSnapshot } from './harness.js';
+import { connect, hearEachOther, listen, openPhonePage, peerBytes, Phone, PlainSipJs, sleep, toneWav, until, withLab, type CallSnapshot } from './harness.js';
 
 const TONE_HZ = 440;
 const ms = (n: number): string => `${Math.round(n)} ms`;
@@ -85,12 +85,9 @@ describe('hold and transfers with real audio', () => {
   });
 
   fx.test('a hold the far end refuses (488) leaves the call as it was and rejects, the next one works; a refused REFER fails the transfer', async () => {
-    const page = await openPhonePage(fx.browser, fx.web.url, 'plain-sipjs.html');
-    await page.waitForFunction(() => (window as unknown as { __plainReady?: boolean }).__plainReady === true);
     const a = fx.lab.accounts.server1.find((x) => x.extension === '4002')!;
-    await page.evaluate((o) => (window as unknown as { __plain: { start(o: unknown): Promise<void> } }).__plain.start(o), {
-      wsUrl: fx.lab.servers.server1.wsUrl, ...a, autoAnswer: true,
-    });
+    const plain = await PlainSipJs.open(fx.browser, fx.web.url, { wsUrl: fx.lab.servers.server1.wsUrl, account: a, autoAnswer: true });
+    const page = plain.page;
     type Plain = { __plainUser: { session: { onInviteRequest?: unknown } } };
     try {
       const placed = await alice.invoke<CallSnapshot>('call', '4002');
@@ -115,7 +112,7 @@ describe('hold and transfers with real audio', () => {
 
       // the far end calls alice and refuses her REFER: the '#' transfer fails with its status, the call stays
       const rings = await count(alice, 'softphone-incoming-call');
-      await page.evaluate(() => (window as unknown as { __plain: { call(t: string): Promise<void> } }).__plain.call('sip:3999@server1.test'));
+      await plain.call('sip:3999@server1.test');
       const incoming = await alice.waitForEvent('softphone-incoming-call', { count: rings + 1 });
       await alice.invoke('answer', incoming.detail.call!.id);
       await page.evaluate(() => {
@@ -129,19 +126,15 @@ describe('hold and transfers with real audio', () => {
       assert.equal((await alice.calls())[0]?.state, 'established');
       await alice.invoke('hangup');
     } finally {
-      await page.evaluate(() => (window as unknown as { __plain: { stop(): Promise<void> } }).__plain.stop()).catch(() => undefined);
-      await page.context().close();
+      await plain.close();
     }
   });
 
   fx.test("a far end that '#'-transfers the moment it answers (its REFER overtakes alice's ACK): alice follows it to dave", async () => {
-    const page = await openPhonePage(fx.browser, fx.web.url, 'plain-sipjs.html');
-    await page.waitForFunction(() => (window as unknown as { __plainReady?: boolean }).__plainReady === true);
     const a = fx.lab.accounts.server1.find((x) => x.extension === '4002')!;
-    await page.evaluate((o) => (window as unknown as { __plain: { start(o: unknown): Promise<void> } }).__plain.start(o), {
-      wsUrl: fx.lab.servers.server1.wsUrl, ...a, autoAnswer: true, referOnAnswer: 'sip:4001@server1.test',
+    const plain = await PlainSipJs.open(fx.browser, fx.web.url, {
+      wsUrl: fx.lab.servers.server1.wsUrl, account: a, autoAnswer: true, referOnAnswer: 'sip:4001@server1.test',
     });
-    const plainEvents = (): Promise<string[]> => page.evaluate(() => (window as unknown as { __plainEvents: string[] }).__plainEvents);
     try {
       const rings = await count(dave, 'softphone-incoming-call');
       const placed = await alice.invoke<CallSnapshot>('call', '4002');
@@ -152,25 +145,22 @@ describe('hold and transfers with real audio', () => {
       assert.equal(ended.detail.call?.endCause, 'transferred');
       const now = await callWith(alice, 'established');
       assert.equal(now.remote.number, '4001');
-      await until(async () => (await plainEvents()).includes('refer notify SIP/2.0 200 OK'), 'the referrer hears that the transfer went through');
-      assert.ok((await plainEvents()).includes('refer accepted'), `the REFER was accepted: ${(await plainEvents()).join(', ')}`);
+      await until(async () => (await plain.events()).includes('refer notify SIP/2.0 200 OK'), 'the referrer hears that the transfer went through');
+      assert.ok((await plain.events()).includes('refer accepted'), `the REFER was accepted: ${(await plain.events()).join(', ')}`);
       await hearEachOther(alice, dave);
       await hangUpAll();
     } finally {
-      await page.evaluate(() => (window as unknown as { __plain: { stop(): Promise<void> } }).__plain.stop()).catch(() => undefined);
-      await page.context().close();
+      await plain.close();
     }
   });
 
   fx.test("alice answers a plain SIP.js caller and '#'-transfers it at once (before the caller's ACK): the caller follows to dave", async () => {
-    const page = await openPhonePage(fx.browser, fx.web.url, 'plain-sipjs.html');
-    await page.waitForFunction(() => (window as unknown as { __plainReady?: boolean }).__plainReady === true);
     const a = fx.lab.accounts.server1.find((x) => x.extension === '4002')!;
-    await page.evaluate((o) => (window as unknown as { __plain: { start(o: unknown): Promise<void> } }).__plain.start(o), { wsUrl: fx.lab.servers.server1.wsUrl, ...a });
+    const plain = await PlainSipJs.open(fx.browser, fx.web.url, { wsUrl: fx.lab.servers.server1.wsUrl, account: a });
     try {
       const rings = await count(alice, 'softphone-incoming-call');
       const daveRings = await count(dave, 'softphone-incoming-call');
-      await page.evaluate(() => (window as unknown as { __plain: { call(t: string): Promise<void> } }).__plain.call('sip:3999@server1.test'));
+      await plain.call('sip:3999@server1.test');
       const incoming = await alice.waitForEvent('softphone-incoming-call', { count: rings + 1 });
       // answer and transfer in one go: SIP.js (this caller) drops a REFER that comes before it has
       // applied the answer, so the element holds the REFER until the caller's ACK
@@ -200,8 +190,7 @@ describe('hold and transfers with real audio', () => {
       }, 'dave receives the caller\'s audio');
       await hangUpAll();
     } finally {
-      await page.evaluate(() => (window as unknown as { __plain: { stop(): Promise<void> } }).__plain.stop()).catch(() => undefined);
-      await page.context().close();
+      await plain.close();
     }
   });
 
