@@ -351,11 +351,20 @@ export class AgentSession {
 
   async loadForwarding(): Promise<void> {
     const f = this.forwarding;
-    Object.assign(f, { busy: true, error: undefined, saved: false });
-    this.#host.changed();
-    try {
+    f.saved = false;
+    f.error = undefined;
+    await this.#forwardingRequest(f, async () => {
       const settings = await this.getForwarding();
       if (f === this.forwarding && !f.form) f.form = formFromSettings(settings);
+    });
+  }
+
+  /** Runs a forwarding request with the form busy meanwhile; a failure is kept on the form and rethrown. */
+  async #forwardingRequest(f: typeof this.forwarding, request: () => Promise<void>): Promise<void> {
+    f.busy = true;
+    this.#host.changed();
+    try {
+      await request();
     } catch (e) {
       f.error = e as SoftPhoneError;
       throw e;
@@ -385,20 +394,12 @@ export class AgentSession {
       this.#host.changed();
       throw new SoftPhoneError('INVALID_CONFIG', `Forwarding: ${check.message}`);
     }
-    f.busy = true;
-    this.#host.changed();
-    try {
+    await this.#forwardingRequest(f, async () => {
       const saved = await this.setForwarding(check.value);
       if (f === this.forwarding) {
         f.form = formFromSettings(saved);
         f.saved = true;
       }
-    } catch (e) {
-      f.error = e as SoftPhoneError;
-      throw e;
-    } finally {
-      f.busy = false;
-      this.#host.changed();
-    }
+    });
   }
 }
