@@ -360,7 +360,7 @@ export class AgentSession {
   }
 
   /** Runs a forwarding request with the form busy meanwhile; a failure is kept on the form and rethrown. */
-  async #forwardingRequest(f: typeof this.forwarding, request: () => Promise<void>): Promise<void> {
+  async #forwardingRequest(f: ForwardingPanel, request: () => Promise<void>): Promise<void> {
     f.busy = true;
     this.#host.changed();
     try {

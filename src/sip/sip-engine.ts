@@ -484,7 +484,8 @@ export class SipEngine implements PhoneEngine {
         if (state === SessionState.Terminated) done(accepted ? { ok: true } : { ok: false, code: 487, reason: 'the call ended' });
       };
       session.stateChange.addListener(onState);
-      const send = (): Promise<unknown> => session.refer(to, {
+      const send = (): Promise<unknown> =>
+        session.refer(to, {
           requestDelegate: {
             onAccept: () => (accepted = true),
             onReject: (response) => done(transferFailure(response.message.statusCode ?? 0, response.message.reasonPhrase ?? 'REFER refused')),
@@ -613,21 +614,12 @@ export class SipEngine implements PhoneEngine {
 
   #watch(ctx: CallContext): void {
     const session = ctx.session;
-    if (session instanceof Invitation) {
-      ctx.confirmed = new Promise<void>((resolve) => {
-        const onState = (state: SessionState): void => {
-          if (state !== SessionState.Terminated) return;
-          session.stateChange.removeListener(onState);
-          resolve();
-        };
-        session.stateChange.addListener(onState);
-        session.delegate = { ...session.delegate, onAck: () => resolve() };
-      });
-    } else {
-      this.#acceptEarlyRefer(session);
-    }
+    let confirm: (() => void) | undefined;
+    if (session instanceof Invitation) ctx.confirmed = new Promise<void>((resolve) => (confirm = resolve));
+    else this.#acceptEarlyRefer(session);
     session.delegate = {
       ...session.delegate,
+      onAck: () => confirm?.(),
       onBye: () => {
         // The referrer hangs up as soon as our NOTIFY says the new call was answered, which can be
         // before SIP.js has applied the answer and moved that call to established.
@@ -655,7 +647,10 @@ export class SipEngine implements PhoneEngine {
         if (ctx.session instanceof Inviter) this.#unpark(ctx.session.remoteIdentity.uri.user ?? '');
       }
       // SIP.js terminates the session before it hands us the final response that says why.
-      else if (next === SessionState.Terminated) queueMicrotask(() => this.#finish(ctx));
+      else if (next === SessionState.Terminated) {
+        confirm?.();
+        queueMicrotask(() => this.#finish(ctx));
+      }
     });
   }
 
