@@ -2,11 +2,12 @@ import { LitElement, html, nothing, type PropertyValues, type TemplateResult } f
 import { canChooseOutput, listAudioDevices, loadAudioPrefs, saveAudioPrefs, type AudioDevices, type AudioPrefs } from './audio/devices.js';
 import { TonePlayer, type ToneKind } from './audio/tones.js';
 import { addRecord, historyStorageKey, parseHistory, recordFromCall, serializeHistory, type CallRecord } from './core/call-history.js';
-import { assertCallOperation, assertTransferPair, blockReason, describeOperations, parseCallPolicy, stateBlockReason, type CallOperation, type CallPolicy } from './core/call-policy.js';
-import { createDialPlan, formatRemote, parseLinkedServers, parseParkSlots, parsePrefix, type DialPlan } from './core/dial-plan.js';
+import { assertCallOperation, assertTransferPair, blockReason, describeOperations, stateBlockReason, type CallOperation, type CallPolicy } from './core/call-policy.js';
+import { createDialPlan, formatRemote, parseParkSlots, type DialPlan } from './core/dial-plan.js';
 import type { EngineConfig, EngineFactory, PhoneEngine } from './core/engine.js';
 import { parseDtmf, requireCall } from './core/guards.js';
 import { PhoneState, type PhoneChange, type PhoneNotice } from './core/phone-state.js';
+import { SettingsCache, type Settings } from './core/settings.js';
 import {
   CallState,
   RegistrationState,
@@ -254,9 +255,7 @@ export class SoftPhone extends LitElement {
   #phone = new PhoneState();
   #unsubscribe: (() => void) | undefined;
   #engine: PhoneEngine | undefined;
-  #dialPlan: DialPlan | undefined;
-  #policy: CallPolicy = {};
-  #slots: readonly string[] = [];
+  #settingsCache = new SettingsCache();
   #appliedKey = '';
   #applyQueued = false;
   #userUnregistered = false;
@@ -538,7 +537,7 @@ export class SoftPhone extends LitElement {
    * stays in `parkedCalls` until this phone retrieves it or it comes back; rejects `PARK_FAILED`.
    */
   park(callId?: string): Promise<ParkedCall> {
-    return this.#act(callId, 'park', (e, c) => e.park(c.id, parseParkSlots(this.parkSlots)), 'PARK_FAILED');
+    return this.#act(callId, 'park', (e, c) => e.park(c.id, this.#slotsOrThrow()), 'PARK_FAILED');
   }
 
   /** Calls a park slot back: the parked call is connected to this phone. */
@@ -622,32 +621,11 @@ export class SoftPhone extends LitElement {
   }
 
   #apply(): void {
-    const errors: SoftPhoneError[] = [];
-    const attempt = <T>(fn: () => T, fallback: T): T => {
-      try {
-        return fn();
-      } catch (e) {
-        errors.push(toSoftPhoneError(e, 'INVALID_CONFIG'));
-        return fallback;
-      }
-    };
-    // Each bad value is reported on its own; everything else keeps working.
-    const prefix = attempt(() => parsePrefix(this.prefix), undefined);
-    const linked = attempt(() => parseLinkedServers(this.linkedServers), []);
-    this.#policy = attempt(() => parseCallPolicy(this.callPolicy), {});
-    this.#slots = attempt(() => parseParkSlots(this.parkSlots), []);
-    attempt(() => this.#provisioning(), undefined);
-    for (const [name, value] of [['expires', this.expires], ['refresh', this.refresh]] as const) {
-      if (!Number.isInteger(value) || value < 1) {
-        errors.push(new SoftPhoneError('INVALID_CONFIG', `${name} ${JSON.stringify(String(value))} is not a whole number of seconds`));
-      }
-    }
-    const domain = this.domain.trim();
-    this.#dialPlan = undefined;
-    if (domain) {
-      this.#dialPlan =
-        attempt(() => createDialPlan({ domain, prefix, linkedServers: linked }), undefined) ??
-        attempt(() => createDialPlan({ domain }), undefined);
+    const errors = [...this.#settings().errors];
+    try {
+      this.#provisioning();
+    } catch (e) {
+      errors.push(toSoftPhoneError(e, 'INVALID_CONFIG'));
     }
     const messages = errors.map((e) => e.message);
     if (messages.join('\n') !== this._configErrors.join('\n')) {
@@ -692,7 +670,7 @@ export class SoftPhone extends LitElement {
     const domain = this.domain.trim();
     const extension = this.extension.trim();
     if (!servers.length || !domain || !extension) return undefined;
-    const plan = this.#dialPlan;
+    const plan = this.#settings().plan;
     const num = (v: number, fallback: number): number => (Number.isInteger(v) && v >= 1 ? v : fallback);
     return {
       servers,
@@ -705,7 +683,7 @@ export class SoftPhone extends LitElement {
       refresh: num(this.refresh, 15),
       iceServers: Array.isArray(this.iceServers) ? this.iceServers : [],
       // The plan in force when the call arrives: prefix and linked servers change without reconfiguring.
-      ...(plan ? { classify: (user: string, name?: string, host?: string) => (this.#dialPlan ?? plan).classifyIncoming(user, name, host) } : {}),
+      ...(plan ? { classify: (user: string, name?: string, host?: string) => (this.#settings().plan ?? plan).classifyIncoming(user, name, host) } : {}),
       microphone: this._audio.microphone,
       speaker: this._audio.speaker,
       ...this.engineOptions,
@@ -839,15 +817,24 @@ export class SoftPhone extends LitElement {
     );
   }
 
+  /** The settings as they are now, even when set in this same task (derived on demand, cached). */
+  #settings(): Settings {
+    const { domain, prefix, linkedServers, callPolicy, parkSlots, expires, refresh } = this;
+    return this.#settingsCache.get({ domain, prefix, linkedServers, callPolicy, parkSlots, expires, refresh });
+  }
+
+  get #policy(): CallPolicy {
+    return this.#settings().policy;
+  }
+
+  /** The dial plan in force; without a valid domain this throws the domain's `INVALID_CONFIG`. */
   #plan(): DialPlan {
-    if (!this.#dialPlan) {
-      this.#dialPlan = createDialPlan({ domain: this.domain });
-    }
-    return this.#dialPlan;
+    return this.#settings().plan ?? createDialPlan({ domain: this.domain });
   }
 
   #slotsOrThrow(): readonly string[] {
-    return this.#slots.length ? this.#slots : parseParkSlots(this.parkSlots);
+    const slots = this.#settings().slots;
+    return slots.length ? slots : parseParkSlots(this.parkSlots);
   }
 
   /** The provisioning controller with the current settings (a method may run before the first update). */

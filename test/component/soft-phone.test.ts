@@ -505,6 +505,25 @@ describe('<soft-phone> calls', () => {
     expect((engine().calledWith('transfer')[0]!.args[1] as { uri: string }).uri).to.equal('sip:4001@server1.test');
   });
 
+  it('a setting changed in the same task as a method call is the one that method uses', async () => {
+    const { el, engine } = await registered({ ...DEFAULT_ATTRS, prefix: '11' });
+    const out = await el.call('4000');
+    engine().remote(out.id, 'established');
+    // no await between the property and the method: the policy, slots and dial plan must be current
+    el.callPolicy = { outbound: { park: true } };
+    el.parkSlots = '705-706';
+    const parked = await el.park(out.id);
+    expect(parked.slot).to.equal('705');
+    expect(engine().calledWith('park')[0]!.args[1]).to.deep.equal(['705', '706']);
+
+    el.linkedServers = [{ prefix: '13', label: 'Kyoto' }];
+    const linked = await el.call('13-2099');
+    expect(linked.remote).to.include({ number: '132099', kind: 'linked', server: 'Kyoto' });
+    el.setAttribute('linked-servers', '[{"prefix":"14","label":"Nara"}]');
+    const again = await el.call('142099');
+    expect(again.remote).to.include({ number: '142099', kind: 'linked', server: 'Nara' });
+  });
+
   it('keeps the call history in localStorage', async () => {
     const { el, engine } = await registered();
     const call = await el.call('4000');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startParkOrbit, type ParkOrbit } from '../../lab/park-orbit/park-orbit.js';
-import { connect, hearEachOther, listen, openPhonePage, Phone, sleep, toneWav, until, withLab, type CallSnapshot } from './harness.js';
+import { connect, hearEachOther, listen, openPhonePage, Phone, toneWav, until, withLab, type CallSnapshot } from './harness.js';
 
 const TONE_HZ = 440;
 const ms = (n: number): string => `${Math.round(n)} ms`;
@@ -125,7 +125,6 @@ describe('park and retrieve with real audio', () => {
 
   fx.test('a parked call nobody retrieves comes back to carol from "Park 719", showing the caller', async () => {
     await carol.page.evaluate((id) => document.getElementById(id)!.setAttribute('park-slots', '719'), carol.id);
-    await sleep(50);
     const [, atCarol] = await connect(alice, carol);
     const rings = (await carol.events('softphone-incoming-call')).length;
     const parked = await carol.invoke<Parked>('park', atCarol.id);
@@ -148,7 +147,6 @@ describe('park and retrieve with real audio', () => {
       el.setAttribute('park-slots', '701-703');
       el.callPolicy = { outbound: { park: true } };
     }, carol.id);
-    await sleep(50);
     const parked = await carol.invoke<Parked>('park', placed.id);
     assert.equal(parked.slot, '701');
     await hearsMusic(dave);

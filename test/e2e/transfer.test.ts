@@ -321,7 +321,6 @@ describe('hold and transfers with real audio', () => {
     await carol.page.evaluate((id) => {
       (document.getElementById(id) as unknown as { callPolicy: unknown }).callPolicy = { outbound: { blindTransfer: true } };
     }, carol.id);
-    await sleep(50);
     const rings = await count(alice, 'softphone-incoming-call');
     const transfer = carol.invoke('transfer', '3999', { mode: 'blind' }, placed.id);
     const ringing = await alice.waitForEvent('softphone-incoming-call', { count: rings + 1 });
