@@ -2,15 +2,20 @@
  * The agent's provisioning state: the login step, the session, statuses and the forwarding form.
  * No DOM, no Lit: the element renders what this holds and forwards its methods here.
  *
+ *                      ┌────────── login before the list arrives ───────────┐
  *   off ──configure──> loading ──list──> choosing ──login──> starting ──ok──> active
- *                        ^  │ error: retry    ^                 │ fail         │ logout
- *                        │  └─────────────────┘ <───────────────┘              │
- *                        └────────────────────────────────────────────────────┘
+ *    ^                  ^   │ error        │  ^                  │ fail          │
+ *    │                  │   └─> choosing   │  └──────────────────┘               │
+ *    │                  └───── retry ──────┘                                     │
+ *    └───── new settings (from off, loading, choosing) / logout (from active) ───┘
+ *
+ * `AGENT_TRANSITIONS` is this diagram as a table; a move outside it throws `IllegalTransitionError`.
  *
  * The SIP password of a session is handed to the caller of `login()` only; the kept copy has none.
  */
 import { SoftPhoneError } from '../errors.js';
 import type { CallInfo } from '../core/types.js';
+import { IllegalTransitionError } from '../core/phone-state.js';
 import type { ExtensionEntry } from '../core/extension-list.js';
 import { logger } from '../logger.js';
 import {
@@ -28,6 +33,16 @@ import { checkForwarding, type ForwardingSettings } from './forwarding.js';
 export type ProvisioningOptions = Partial<Pick<ProvisioningClientOptions, 'fetch' | 'timeoutMs' | 'headers' | 'credentials'>>;
 
 export type AgentPhase = 'off' | 'loading' | 'choosing' | 'starting' | 'active';
+
+/** The moves of `AgentSession.phase` (the diagram above); staying in a phase is always allowed. */
+export const AGENT_TRANSITIONS: Readonly<Record<AgentPhase, readonly AgentPhase[]>> = {
+  off: ['loading'],
+  // a host may log in before the list has arrived: the login does not need it
+  loading: ['choosing', 'starting', 'off'],
+  choosing: ['starting', 'loading', 'off'],
+  starting: ['active', 'choosing'],
+  active: ['off'],
+};
 
 const [INCOMING, OUTGOING] = AUTOMATIC_STATUSES as [string, string];
 
@@ -94,7 +109,7 @@ function notLoggedIn(): SoftPhoneError {
 }
 
 export class AgentSession {
-  phase: AgentPhase = 'off';
+  #phase: AgentPhase = 'off';
   /** In login order: personal, virtual (`mobile <number>`), the others. */
   extensions: ExtensionEntry[] = [];
   /** The last failure to show (login step or status), until dismissed or the next attempt. */
@@ -116,6 +131,18 @@ export class AgentSession {
 
   constructor(host: AgentSessionHost) {
     this.#host = host;
+  }
+
+  /** Where the login is (see the diagram at the top). */
+  get phase(): AgentPhase {
+    return this.#phase;
+  }
+
+  #moveTo(to: AgentPhase): void {
+    const from = this.#phase;
+    if (from === to) return;
+    if (!AGENT_TRANSITIONS[from].includes(to)) throw new IllegalTransitionError('agent session', from, to);
+    this.#phase = to;
   }
 
   /** The session without its password. */
@@ -159,7 +186,7 @@ export class AgentSession {
    */
   configure(url: string, agent: string, options: ProvisioningOptions): void {
     this.#wanted = [url, agent, options];
-    if (this.#session || this.phase === 'starting') return;
+    if (this.#session || this.#phase === 'starting') return;
     this.#configure(url, agent, options);
   }
 
@@ -172,7 +199,7 @@ export class AgentSession {
     this.extensions = [];
     this.error = undefined;
     this.listFailed = false;
-    this.phase = 'off';
+    this.#moveTo('off');
     this.#host.changed();
     if (!this.#url) return;
     if (!agent.trim()) throw new SoftPhoneError('INVALID_CONFIG', 'agent is not set: provisioning-url needs an agent id');
@@ -191,7 +218,7 @@ export class AgentSession {
   async load(): Promise<void> {
     const client = this.#requireClient();
     const load = ++this.#loads;
-    this.phase = 'loading';
+    this.#moveTo('loading');
     this.error = undefined;
     this.listFailed = false;
     this.#host.changed();
@@ -206,7 +233,7 @@ export class AgentSession {
       throw e;
     } finally {
       if (load === this.#loads) {
-        if (this.phase === 'loading') this.phase = 'choosing';
+        if (this.#phase === 'loading') this.#moveTo('choosing');
         this.#host.changed();
       }
     }
@@ -216,22 +243,23 @@ export class AgentSession {
   async login(extension?: string): Promise<ProvisioningSession> {
     const client = this.#requireClient();
     if (this.#session) throw new SoftPhoneError('NOT_ALLOWED', `already logged in at extension ${this.extension}: log out first`);
-    if (this.phase === 'starting') throw new SoftPhoneError('NOT_ALLOWED', 'a login is already under way');
-    this.phase = 'starting';
+    if (this.#phase === 'starting') throw new SoftPhoneError('NOT_ALLOWED', 'a login is already under way');
+    this.#moveTo('starting');
     this.error = undefined;
     this.#host.changed();
     try {
-      const session = await client.startSession(extension);
+      const chosen = extension === undefined ? undefined : this.extensions.find((e) => e.number === extension);
+      const session = await client.startSession(extension, chosen);
       this.#session = session.sip ? { ...session, sip: { ...session.sip, password: '' } } : session;
       this.#chosen = session.sip ? AVAILABLE_STATUS : VIRTUAL_STATUS;
       this.#callStatus = undefined;
-      this.phase = 'active';
+      this.#moveTo('active');
       this.forwarding = { open: false, busy: false, form: undefined, saved: false };
       this.#host.changed();
       this.#host.statusChanged(this.status);
       return session;
     } catch (e) {
-      this.phase = 'choosing';
+      this.#moveTo('choosing');
       this.error = e as SoftPhoneError;
       this.#host.changed();
       throw e;

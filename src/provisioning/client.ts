@@ -66,8 +66,11 @@ export interface ProvisioningClient {
   readonly agent: string;
   /** Checked and in login order (personal, virtual as `mobile <number>`, the others). */
   listExtensions(): Promise<ExtensionEntry[]>;
-  /** Without an extension: automatic mode (the server picks a free account). */
-  startSession(extension?: string): Promise<ProvisioningSession>;
+  /**
+   * Without an extension: automatic mode (the server picks a free account). `chosen` is the login
+   * list's entry for the extension, when known (it tells a virtual login apart).
+   */
+  startSession(extension?: string, chosen?: ExtensionEntry): Promise<ProvisioningSession>;
   endSession(): Promise<void>;
   setStatus(status: string): Promise<string>;
   getForwarding(number: string): Promise<ForwardingSettings>;
@@ -106,18 +109,28 @@ function isStringArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((s) => typeof s === 'string');
 }
 
-function parseSession(data: unknown, where: string): ProvisioningSession {
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/**
+ * A login is virtual when the chosen extension is `kind: 'virtual'` in the list (`chosen`) or the
+ * answer's status is `virtual`, whatever the answer says about SIP: servers differ (some answer
+ * `sip: null`, some still send SIP settings, which a virtual login then ignores, password included).
+ */
+function parseSession(data: unknown, where: string, chosen?: ExtensionEntry): ProvisioningSession {
   const fail = (what: string) => provisioningError(`${where} returned a bad session: ${what}`);
   if (!isRecord(data)) throw fail(`expected an object, got ${show(data)}`);
   const { sip, status, statuses } = data;
   if (typeof status !== 'string' || status === '') throw fail(`status is ${show(status)}`);
   if (!isStringArray(statuses)) throw fail(`statuses is ${show(statuses)}, expected a list of text`);
+  if (chosen?.kind === 'virtual' || status === VIRTUAL_STATUS) {
+    const v = isRecord(data.virtual) ? data.virtual : {};
+    const extension = text(v.extension) ?? chosen?.number ?? (isRecord(sip) ? text(sip.extension) : undefined);
+    if (!extension) throw fail('a virtual login names no extension (virtual.extension, or the chosen extension)');
+    const mobile = text(v.mobile) ?? (chosen?.number === extension ? chosen.mobile : undefined) ?? '';
+    return { sip: null, virtual: { extension, mobile }, status, statuses: [...statuses] };
+  }
   if (sip === null || sip === undefined) {
-    const v = data.virtual;
-    if (!isRecord(v) || typeof v.extension !== 'string' || typeof v.mobile !== 'string') {
-      throw fail('sip is missing and it is not a virtual login ({ virtual: { extension, mobile } })');
-    }
-    return { sip: null, virtual: { extension: v.extension, mobile: v.mobile }, status, statuses: [...statuses] };
+    throw fail('sip is missing and it is not a virtual login (the chosen extension is not virtual, the status is not "virtual")');
   }
   if (!isRecord(sip)) throw fail('sip is not an object');
   // Names of bad fields only: the values may include the password.
@@ -261,11 +274,11 @@ export function createProvisioningClient(options: ProvisioningClientOptions): Pr
       return orderExtensions(parseExtensionList(data));
     },
 
-    async startSession(extension?: string) {
+    async startSession(extension?: string, chosen?: ExtensionEntry) {
       if (extension !== undefined) checkNumber(extension, 'Extension');
       const path = `${agentPath}/session`;
       const data = await request('POST', path, extension === undefined ? {} : { extension });
-      return parseSession(data, `POST ${safeUrl(url(path))}`);
+      return parseSession(data, `POST ${safeUrl(url(path))}`, chosen?.number === extension ? chosen : undefined);
     },
 
     async endSession() {

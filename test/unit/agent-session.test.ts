@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AgentSession } from '../../src/provisioning/agent-session.js';
+import { AGENT_TRANSITIONS, AgentSession, type AgentPhase } from '../../src/provisioning/agent-session.js';
 import type { CallInfo } from '../../src/core/types.js';
 
 interface Request {
@@ -77,6 +77,42 @@ describe('AgentSession', () => {
     await virtual.login('600');
     assert.deepEqual(virtual.menu, ['virtual', 'break']);
     assert.equal(virtual.status, 'virtual');
+  });
+
+  it('a virtual extension from the list logs in virtual even when the server answers with SIP settings', async () => {
+    const { fetch } = api((r) => {
+      const path = new URL(r.url).pathname;
+      if (path.endsWith('/extensions')) {
+        const list = [{ number: '101', kind: 'personal', label: 'Ann' }, { number: '600', kind: 'virtual', label: 'mobile +48601', mobile: '+48601' }];
+        return new Response(JSON.stringify(list), { headers: { 'content-type': 'application/json' } });
+      }
+      return undefined; // the default answer: SIP settings, status available
+    });
+    const { agent } = session(fetch);
+    await settle();
+    assert.equal(agent.phase, 'choosing');
+    const s = await agent.login('600');
+    assert.equal(s.sip, null, 'no SIP settings reach the phone');
+    assert.equal(agent.registers, false);
+    assert.equal(agent.status, 'virtual');
+    assert.deepEqual(agent.session?.virtual, { extension: '600', mobile: '+48601' });
+  });
+
+  it('the phase moves only along its table: a login may start before the list arrives; a failed one goes back to choosing', async () => {
+    const { fetch } = api((r) => (r.method === 'POST' && (r.body as { extension?: string }).extension === '999' ? new Response('{}', { status: 500 }) : undefined));
+    const phases: string[] = [];
+    const agent = new AgentSession({ changed: () => phases.at(-1) !== agent.phase && phases.push(agent.phase), statusChanged: () => undefined });
+    agent.configure('http://p.test', 'ann', { fetch });
+    await agent.login('101');
+    await settle();
+    await agent.logout(async () => undefined);
+    await settle();
+    await assert.rejects(agent.login('999'));
+    assert.deepEqual(phases, ['off', 'loading', 'starting', 'active', 'off', 'loading', 'choosing', 'starting', 'choosing']);
+    for (const [from, to] of phases.slice(0, -1).map((p, i) => [p, phases[i + 1]!] as const)) {
+      assert.ok(from === to || AGENT_TRANSITIONS[from as AgentPhase].includes(to as AgentPhase), `${from} -> ${to} is in the table`);
+    }
+    assert.ok(!AGENT_TRANSITIONS.active.includes('starting'), 'no second login while logged in');
   });
 
   it('calls: a ringing inbound call is not yet a call; an answered or held one is; virtual logins never change', async () => {

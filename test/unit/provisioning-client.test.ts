@@ -106,6 +106,46 @@ describe('provisioning client: the happy path', () => {
     assert.equal(session.status, 'virtual');
   });
 
+  it('a login is virtual by its status "virtual" even when the server still sends SIP settings (ignored, password too)', async () => {
+    server.use(
+      http.post(`${BASE}/agents/dana/session`, () =>
+        HttpResponse.json({
+          sip: { server: ['wss://pbx.test/ws'], domain: 'd.test', extension: '950', authUser: '950', password: 'virtual-pw-1', displayName: 'Dana' },
+          status: 'virtual',
+          statuses: ['virtual', 'break'],
+        }),
+      ),
+    );
+    const session = await client().startSession('950');
+    assert.equal(session.sip, null);
+    assert.deepEqual(session.virtual, { extension: '950', mobile: '' });
+    assert.ok(!JSON.stringify(session).includes('virtual-pw-1'), 'the password of a virtual login is not kept');
+  });
+
+  it('a login is virtual when the chosen extension is kind virtual, whatever the answer says (SIP settings, status)', async () => {
+    server.use(
+      http.post(`${BASE}/agents/dana/session`, () =>
+        HttpResponse.json({
+          sip: { server: ['wss://pbx.test/ws'], domain: 'd.test', extension: '950', authUser: '950', password: 'virtual-pw-2' },
+          status: 'available',
+          statuses: ['available', 'break'],
+        }),
+      ),
+    );
+    const chosen = { number: '950', kind: 'virtual', label: 'mobile 0521234567', mobile: '0521234567' } as const;
+    const session = await client().startSession('950', chosen);
+    assert.equal(session.sip, null);
+    assert.deepEqual(session.virtual, { extension: '950', mobile: '0521234567' });
+    // the same answer for a personal extension is a softphone login
+    const personal = await client().startSession('950', { ...chosen, kind: 'personal' });
+    assert.equal(personal.sip?.extension, '950');
+  });
+
+  it('sip: null without a virtual extension or status is a clear PROVISIONING_ERROR', async () => {
+    server.use(http.post(`${BASE}/agents/dana/session`, () => HttpResponse.json({ sip: null, status: 'available', statuses: ['available'] })));
+    await assert.rejects(client().startSession('101'), (e: SoftPhoneError) => e.code === 'PROVISIONING_ERROR' && /sip is missing and it is not a virtual login/.test(e.message));
+  });
+
   it('ends the session, sets the status, reads and writes forwarding', async () => {
     let ended = false;
     let putForwarding: unknown;
