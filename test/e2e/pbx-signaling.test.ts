@@ -229,17 +229,33 @@ describe('PBX signaling: UPDATE, refresh re-INVITEs, REFER NOTIFYs, early media 
       w2.__played = [];
     });
     await alice.page.evaluate(() => {
-      const w = window as unknown as { __played: HTMLMediaElement[] };
+      const w = window as unknown as { __played: HTMLMediaElement[]; __toneOut: Set<AudioNode> };
       w.__played = [];
       const play = HTMLMediaElement.prototype.play;
       HTMLMediaElement.prototype.play = function (this: HTMLMediaElement) {
         w.__played.push(this);
         return play.call(this);
       };
+      // The phone's own tones (ringback) are Web Audio nodes wired to the speakers: count those.
+      w.__toneOut = new Set();
+      const connect = AudioNode.prototype.connect as (this: AudioNode, ...a: unknown[]) => unknown;
+      const disconnect = AudioNode.prototype.disconnect as (this: AudioNode, ...a: unknown[]) => unknown;
+      (AudioNode.prototype as unknown as { connect: unknown }).connect = function (this: AudioNode, ...a: unknown[]) {
+        if (a[0] instanceof AudioDestinationNode) w.__toneOut.add(this);
+        return connect.apply(this, a);
+      };
+      (AudioNode.prototype as unknown as { disconnect: unknown }).disconnect = function (this: AudioNode, ...a: unknown[]) {
+        w.__toneOut.delete(this);
+        return disconnect.apply(this, a);
+      };
     });
+    const tonePlaying = (): Promise<boolean> => alice.page.evaluate(() => (window as unknown as { __toneOut: Set<AudioNode> }).__toneOut.size > 0);
     type PlainSession = { __plainUser: { session: { progress(o: unknown): Promise<unknown>; accept(o: unknown): Promise<void> } } };
     const placed = await alice.invoke<CallSnapshot>('call', '4000');
     await until(async () => (await plain.events()).includes('received') || undefined, 'the far end receives the call');
+    // SIP.js far ends send 180 at once: the call rings, and the phone plays its ringback
+    await alice.waitForCallState('ringing');
+    await until(tonePlaying, 'ringback plays while ringing');
     // The INVITE offers Opus, PCMU, PCMA and telephone-event.
     const invite = sipFrames(alice.page).find((f) => f.direction === 'sent' && f.text.startsWith('INVITE sip:4000@'));
     assert.ok(invite, 'the INVITE went out');
@@ -251,6 +267,7 @@ describe('PBX signaling: UPDATE, refresh re-INVITEs, REFER NOTIFYs, early media 
       return w.__plainUser.session.progress({ statusCode: 183, sessionDescriptionHandlerModifiers: [w.__g711] }).then(() => undefined);
     });
     await alice.waitForCallState('early-media');
+    await until(async () => !(await tonePlaying()) || undefined, 'ringback stops on early media');
     // early media plays: the tone arrives, and the element's audio element plays the remote track
     const heard = await until(async () => {
       const h = await listen(alice.page, [TONE_HZ], 500);
@@ -268,6 +285,7 @@ describe('PBX signaling: UPDATE, refresh re-INVITEs, REFER NOTIFYs, early media 
     await plain.page.evaluate(() => (window as unknown as PlainSession).__plainUser.session.progress({ statusCode: 180 }).then(() => undefined));
     await until(async () => sipFrames(alice.page).some((f) => f.direction === 'received' && f.text.startsWith('SIP/2.0 180')) || undefined, 'the 180 arrived');
     assert.equal((await alice.calls()).find((c) => c.id === placed.id)?.state, 'early-media');
+    assert.equal(await tonePlaying(), false, 'no ringback over the early media after the 180');
     await plain.page.evaluate(() => {
       const w = window as unknown as PlainSession & { __g711: unknown };
       return w.__plainUser.session.accept({ sessionDescriptionHandlerModifiers: [w.__g711] });
