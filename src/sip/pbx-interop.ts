@@ -6,18 +6,21 @@
  * - In-dialog UPDATE (RFC 3311), which carriers send without SDP as an RFC 4028 session refresh:
  *   SIP.js rejects every UPDATE with 405 before looking at the dialog (UPDATE is not in its
  *   allowed methods). `acceptInDialogUpdates()` wraps the request entry of our UserAgent's core
- *   and answers an UPDATE of one of our dialogs itself: without SDP 200 OK, the call left exactly
- *   as it is; with an SDP offer 488 (the session goes on as negotiated, RFC 3311 section 5.2; a
- *   media change has to come as a re-INVITE, which SIP.js handles). Session-Expires is answered
- *   as RFC 4028 wants, and when that makes us the refresher we refresh with an UPDATE of our own.
- *   Our INVITEs and 200s list UPDATE in an extra `Allow` header (`ALLOW_UPDATE`).
+ *   and answers an UPDATE of one of our dialogs itself. Without SDP: 200 OK, the call left exactly
+ *   as it is. With an SDP offer on an established call: applied exactly like a re-INVITE's offer
+ *   (same options, so a call we hold stays held; the far end holding us shows as remoteHeld), the
+ *   answer in the 200; refused as RFC 3311 section 5.2 says while another offer is pending (491 /
+ *   500 with Retry-After), 488 if unacceptable or before the call is answered (the session then
+ *   goes on as negotiated). Session-Expires is answered as RFC 4028 wants, and when that makes us
+ *   the refresher we refresh with an UPDATE of our own. Our INVITEs and 200s list UPDATE in an
+ *   extra `Allow` header (`ALLOW_UPDATE`).
  * - NOTIFYs about a REFER we follow: SIP.js sends each one with `Subscription-State: terminated`,
  *   so the referrer (a desk phone) ends the subscription on the first, answers the second 481 and
  *   never learns how the transfer ended. `notifyReferrerProperly()` replaces SIP.js's notifier on
  *   the call we place for the REFER: `100 Trying` at once, then each new provisional status with
  *   `active;expires=...`, the final status with `terminated;reason=noresource`, in order.
  */
-import { Core, type Inviter, type UserAgent } from 'sip.js';
+import { Core, SessionState, Web, type Inviter, type Session, type UserAgent } from 'sip.js';
 import { logger } from '../logger.js';
 import { REFER_SUBSCRIPTION_S, referNotifyState, sessionTimerAnswer } from './session-timer.js';
 
@@ -32,6 +35,13 @@ interface CoreInternals {
 
 interface DialogInternals {
   sequenceGuard(message: IncomingRequestMessage): boolean;
+  dialogState: { remoteTarget: Core.URI };
+}
+
+interface SessionInternals {
+  /** Our own re-INVITE (an offer) is under way. */
+  pendingReinvite: boolean;
+  setOfferAndGetAnswer(offer: Core.Body, options: { sessionDescriptionHandlerOptions?: object; sessionDescriptionHandlerModifiers?: unknown[] }): Promise<Core.Body>;
 }
 
 /** Per dialog: our pending session refresh (we are the refresher). */
@@ -52,23 +62,68 @@ export function acceptInDialogUpdates(ua: UserAgent): void {
       return;
     }
     // CSeq order as for any in-dialog request (an out-of-order one is answered 500 there).
-    if (!(dialog as unknown as DialogInternals).sequenceGuard(message)) return;
+    const internalDialog = dialog as unknown as DialogInternals;
+    if (!internalDialog.sequenceGuard(message)) return;
     Core.Dialog.prototype.receiveRequest.call(dialog, message);
+    // UPDATE is a target refresh request (RFC 3311 section 5.2), like a re-INVITE.
+    const contact = message.parseHeader('contact') as unknown;
+    if (contact instanceof Core.NameAddrHeader) internalDialog.dialogState.remoteTarget = contact.uri;
     const uas = new Core.UserAgentServer(Core.NonInviteServerTransaction, core, message);
-    if (message.body) {
-      uas.reject({ statusCode: 488, extraHeaders: ['Warning: 399 soft-phone "offer in UPDATE not supported, use re-INVITE"'] });
-      return;
-    }
     const timer = sessionTimerAnswer({
       sessionExpires: message.getHeader('session-expires'),
       supported: message.getHeader('supported'),
       require: message.getHeader('require'),
     });
-    uas.accept({ statusCode: 200, extraHeaders: [...timer.headers, 'Supported: timer'] });
-    clearTimeout(refreshTimers.get(dialog));
-    refreshTimers.delete(dialog);
-    if (timer.refreshEveryMs !== undefined) scheduleRefresh(core, dialog, timer.refreshEveryMs);
+    const extraHeaders = [`Contact: ${ua.contact.toString()}`, ...timer.headers, 'Supported: timer'];
+    const accepted = (): void => {
+      clearTimeout(refreshTimers.get(dialog));
+      refreshTimers.delete(dialog);
+      if (timer.refreshEveryMs !== undefined) scheduleRefresh(core, dialog, timer.refreshEveryMs);
+    };
+    if (!message.body) {
+      uas.accept({ statusCode: 200, extraHeaders });
+      accepted();
+      return;
+    }
+    const session = Object.values(ua._sessions).find((s) => s.dialog === dialog);
+    void answerOffer(session, uas, message, extraHeaders).then((ok) => ok && accepted());
   };
+}
+
+/** An SDP offer in an UPDATE: applied like a re-INVITE's offer; true once answered 200. */
+async function answerOffer(session: Session | undefined, uas: Core.UserAgentServer, message: IncomingRequestMessage, extraHeaders: string[]): Promise<boolean> {
+  const internals = session as unknown as SessionInternals | undefined;
+  const sdh = session?.sessionDescriptionHandler;
+  if (!session || !internals || session.state !== SessionState.Established || !(sdh instanceof Web.SessionDescriptionHandler)) {
+    uas.reject({ statusCode: 488, extraHeaders: ['Warning: 399 soft-phone "no offer in UPDATE before the call is answered"'] });
+    return false;
+  }
+  // Our own offer is out (RFC 3311: 491), or the media stack is in the middle of one (500, retry soon).
+  if (internals.pendingReinvite) {
+    uas.reject({ statusCode: 491 });
+    return false;
+  }
+  if (sdh.peerConnection?.signalingState !== 'stable') {
+    uas.reject({ statusCode: 500, extraHeaders: [`Retry-After: ${1 + Math.floor(Math.random() * 10)}`] });
+    return false;
+  }
+  const offer: Core.Body = { contentDisposition: 'session', contentType: message.getHeader('content-type') ?? 'application/sdp', content: message.body };
+  try {
+    const body = await internals.setOfferAndGetAnswer(offer, {
+      sessionDescriptionHandlerOptions: session.sessionDescriptionHandlerOptionsReInvite,
+      sessionDescriptionHandlerModifiers: session.sessionDescriptionHandlerModifiersReInvite,
+    });
+    const response = uas.accept({ statusCode: 200, extraHeaders, body });
+    // The engine reads a far-end hold from the offer, as for a re-INVITE.
+    session.delegate?.onInvite?.(message, response.message, 200);
+    return true;
+  } catch (error) {
+    logger.warn('offer in UPDATE not acceptable:', error);
+    const pc = sdh.peerConnection;
+    if (pc?.signalingState === 'have-remote-offer') await pc.setRemoteDescription({ type: 'rollback' }).catch(() => undefined);
+    uas.reject({ statusCode: 488 });
+    return false;
+  }
 }
 
 /** We are the refresher (RFC 4028 section 10): an UPDATE without SDP at half the interval. */

@@ -18,7 +18,7 @@ const TONE_HZ = 440;
 const FINGERPRINT = Array.from({ length: 32 }, (_, i) => (i * 7 + 16).toString(16).padStart(2, '0').toUpperCase()).join(':');
 
 /** A WebRTC audio offer (or, with `setup: 'active'`, an answer) Chromium accepts; `port` moves the media. */
-function webrtcSdp({ port = 40000, version = 1, setup = 'actpass' }: { port?: number; version?: number; setup?: string } = {}): string {
+function webrtcSdp({ port = 40000, version = 1, setup = 'actpass', direction = 'sendrecv' }: { port?: number; version?: number; setup?: string; direction?: string } = {}): string {
   return [
     'v=0',
     `o=- 4611731400430051336 ${version} IN IP4 127.0.0.1`,
@@ -35,7 +35,7 @@ function webrtcSdp({ port = 40000, version = 1, setup = 'actpass' }: { port?: nu
     `a=fingerprint:sha-256 ${FINGERPRINT}`,
     `a=setup:${setup}`,
     'a=mid:0',
-    'a=sendrecv',
+    `a=${direction}`,
     'a=rtcp-mux',
     'a=rtpmap:111 opus/48000/2',
     'a=fmtp:111 minptime=10;useinbandfec=1',
@@ -112,12 +112,29 @@ describe('PBX signaling: UPDATE, refresh re-INVITEs, REFER NOTIFYs, early media 
     const plain = await far.inDialog('UPDATE', dialog);
     assert.equal(plain.status, 200);
     assert.equal(plain.header('session-expires'), undefined);
-    // An offer in an UPDATE is refused; the session goes on as negotiated.
-    const offer = await far.inDialog('UPDATE', dialog, { body: webrtcSdp({ port: 40010, version: 2 }) });
-    assert.equal(offer.status, 488);
+    assert.ok(ok.header('contact'), 'a 2xx to UPDATE (a target refresh request) has a Contact');
     const after = await aliceCall();
     assert.deepEqual([after.state, after.held, (after as { remoteHeld?: boolean }).remoteHeld ?? false], [stateBefore.state, false, false]);
     assert.equal(await eventCount(), before, 'no event for a refresh');
+  });
+
+  fx.test('UPDATE with an SDP offer is applied like a re-INVITE: hold and resume by UPDATE; a bad offer gets 488', async () => {
+    const hold = await far.inDialog('UPDATE', dialog, { body: webrtcSdp({ version: 2, direction: 'sendonly' }) });
+    assert.equal(hold.status, 200, `UPDATE answered ${hold.status} ${hold.reason}`);
+    assert.match(hold.body, /a=recvonly/, 'the answer to a sendonly offer is recvonly');
+    await until(async () => (await aliceCall() as { remoteHeld?: boolean }).remoteHeld === true || undefined, 'alice shows remoteHeld');
+    const resume = await far.inDialog('UPDATE', dialog, { body: webrtcSdp({ version: 3 }) });
+    assert.equal(resume.status, 200);
+    assert.match(resume.body, /a=sendrecv/);
+    await until(async () => (await aliceCall() as { remoteHeld?: boolean }).remoteHeld === false || undefined, 'alice shows the resume');
+    const before = await eventCount();
+    const bad = await far.inDialog('UPDATE', dialog, { body: 'v=0\r\nthis is not SDP\r\n' });
+    assert.equal(bad.status, 488);
+    const call = await aliceCall();
+    assert.deepEqual([call.state, call.held], ['established', false]);
+    assert.equal(await eventCount(), before, 'a refused offer changes nothing');
+    // the offer/answer state is clean again: a refresh re-INVITE right after works
+    assert.equal((await far.inDialog('INVITE', dialog, { body: webrtcSdp({ version: 4 }) })).status, 200);
   });
 
   fx.test('UPDATE asking us to refresh (refresher=uas): the element refreshes with its own UPDATE at half the interval', async () => {
@@ -139,14 +156,14 @@ describe('PBX signaling: UPDATE, refresh re-INVITEs, REFER NOTIFYs, early media 
 
   fx.test('refresh re-INVITEs (same SDP, moved media, no SDP) are answered 200 and change nothing', async () => {
     const before = await eventCount();
-    const same = await far.inDialog('INVITE', dialog, { body: webrtcSdp({ version: 2 }) });
+    const same = await far.inDialog('INVITE', dialog, { body: webrtcSdp({ version: 5 }) });
     assert.equal(same.status, 200);
     assert.match(same.body, /a=sendrecv/);
-    const moved = await far.inDialog('INVITE', dialog, { body: webrtcSdp({ port: 40020, version: 3 }) });
+    const moved = await far.inDialog('INVITE', dialog, { body: webrtcSdp({ port: 40020, version: 6 }) });
     assert.equal(moved.status, 200);
     // No SDP: our 200 carries the offer, the ACK the answer.
     // (the element stays the DTLS client it became on the first answer: our answer is passive)
-    const noSdp = await far.inDialog('INVITE', dialog, { ackSdp: webrtcSdp({ port: 40020, version: 4, setup: 'passive' }) });
+    const noSdp = await far.inDialog('INVITE', dialog, { ackSdp: webrtcSdp({ port: 40020, version: 7, setup: 'passive' }) });
     assert.equal(noSdp.status, 200);
     assert.match(noSdp.body, /m=audio /, 'the 200 to a re-INVITE without SDP carries an offer');
     // the element applies the answer in our ACK (a re-INVITE before that would get 500 Retry-After)
@@ -154,12 +171,12 @@ describe('PBX signaling: UPDATE, refresh re-INVITEs, REFER NOTIFYs, early media 
       () =>
         alice.page.evaluate(() => {
           const pc = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.at(-1)!;
-          return pc.signalingState === 'stable' && / 4 IN IP4 /.test(pc.remoteDescription?.sdp ?? '');
+          return pc.signalingState === 'stable' && / 7 IN IP4 /.test(pc.remoteDescription?.sdp ?? '');
         }),
       'the answer in the ACK applied',
     );
     // one more refresh after it: the call is fine
-    const again = await far.inDialog('INVITE', dialog, { body: webrtcSdp({ port: 40020, version: 5 }) });
+    const again = await far.inDialog('INVITE', dialog, { body: webrtcSdp({ port: 40020, version: 8 }) });
     assert.equal(again.status, 200);
     const call = await aliceCall();
     assert.deepEqual([call.state, call.held, (call as { remoteHeld?: boolean }).remoteHeld ?? false], ['established', false, false]);
