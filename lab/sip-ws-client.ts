@@ -451,8 +451,24 @@ export class SipWsClient {
     return this.sendInDialog('BYE', dialog, dialog.cseq);
   }
 
-  private sendInDialog(method: string, dialog: UacDialog, cseq: number): Promise<SipMessage> {
+  /**
+   * Any other request inside a dialog from invite() (UPDATE, re-INVITE, REFER...), with headers and
+   * an optional SDP body; resolves with the final response. A 2xx to a re-INVITE is ACKed, with
+   * `ackSdp` as the answer when that 2xx carried an offer (a re-INVITE without SDP).
+   */
+  async inDialog(method: string, dialog: UacDialog, opts: { extraHeaders?: string[]; body?: string; ackSdp?: string } = {}): Promise<SipMessage> {
+    dialog.cseq += 1;
+    const cseq = dialog.cseq;
+    const response = await this.sendInDialog(method, dialog, cseq, opts);
+    if (method === 'INVITE' && response.status >= 200 && response.status < 300) {
+      this.sendInDialog('ACK', dialog, cseq, { body: response.body ? opts.ackSdp : undefined });
+    }
+    return response;
+  }
+
+  private sendInDialog(method: string, dialog: UacDialog, cseq: number, opts: { extraHeaders?: string[]; body?: string } = {}): Promise<SipMessage> {
     const branch = `z9hG4bK${rand(8)}`;
+    const body = opts.body ?? '';
     const lines = [
       `${method} ${dialog.remoteTarget} SIP/2.0`,
       `Via: SIP/2.0/WS ${this.viaHost};branch=${branch};rport`,
@@ -462,9 +478,12 @@ export class SipWsClient {
       `From: ${this.fromHeader(dialog.fromTag)}`,
       `Call-ID: ${dialog.callId}`,
       `CSeq: ${cseq} ${method}`,
-      'Content-Length: 0',
+      ...(method === 'INVITE' || method === 'REFER' || method === 'UPDATE' ? [`Contact: ${this.contact}`] : []),
+      ...(opts.extraHeaders ?? []),
+      ...(body ? ['Content-Type: application/sdp'] : []),
+      `Content-Length: ${Buffer.byteLength(body)}`,
     ];
-    const text = `${lines.join('\r\n')}\r\n\r\n`;
+    const text = `${lines.join('\r\n')}\r\n\r\n${body}`;
     if (method === 'ACK') {
       this.ws.send(text);
       return Promise.resolve(new SipMessage('SIP/2.0 200 ACK sent\r\n\r\n'));

@@ -34,6 +34,7 @@ import { RegistrationState } from '../core/types.js';
 import { SoftPhoneError } from '../errors.js';
 import { logger } from '../logger.js';
 import { promptSdhFactory } from './media.js';
+import { acceptInDialogUpdates } from './pbx-interop.js';
 
 type IncomingResponse = Core.IncomingResponse;
 
@@ -305,6 +306,7 @@ export class SipConnection {
         },
       },
     });
+    acceptInDialogUpdates(ua);
     return ua;
   }
 

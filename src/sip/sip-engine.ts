@@ -31,6 +31,8 @@ import { SoftPhoneError } from '../errors.js';
 import { logger } from '../logger.js';
 import { SipConnection } from './connection.js';
 import { CallAudio } from './media.js';
+import { ALLOW_UPDATE, notifyReferrerProperly } from './pbx-interop.js';
+import { isEarlyMediaProgress } from './session-timer.js';
 import { isBusyStatus, referredByUser, remoteHoldIn, sipfragStatus, transferFailure, type ReferOutcome } from './transfer.js';
 
 const DTMF_DURATION_MS = 100;
@@ -155,7 +157,7 @@ export class SipEngine implements PhoneEngine {
     const uri = UserAgent.makeURI(target.uri);
     if (!uri) throw new SoftPhoneError('INVALID_NUMBER', `not a callable address: ${target.uri}`);
     await this.#holdOthers([]);
-    const inviter = new Inviter(ua, uri, { earlyMedia: true, sessionDescriptionHandlerOptions: this.#mediaOptions() });
+    const inviter = new Inviter(ua, uri, { earlyMedia: true, extraHeaders: [ALLOW_UPDATE], sessionDescriptionHandlerOptions: this.#mediaOptions() });
     return this.#dial(inviter, target.uri, { remote: target.remote });
   }
 
@@ -170,13 +172,17 @@ export class SipEngine implements PhoneEngine {
       ctx.endCause ??= 'no-answer';
       inviter.cancel().catch(() => this.#finish(ctx));
     }, NO_ANSWER_TIMEOUT_MS);
+    // A 1xx with SDP means the far end plays its own audio (SIP.js applies that answer, as
+    // earlyMedia is on, and the call's audio element already plays the remote stream); a 180 after
+    // it keeps the call in early-media, so our ringback never plays over the far end's audio.
+    let early = false;
     try {
       await inviter.invite({
         requestDelegate: {
           onProgress: (response) => {
             const code = response.message.statusCode ?? 0;
             if (code === 100) return;
-            const early = Boolean(response.message.body) && code === 183;
+            early = isEarlyMediaProgress(code, Boolean(response.message.body), early);
             this.#move(ctx, early ? CallState.EarlyMedia : CallState.Ringing);
           },
           onReject: (response) => {
@@ -252,7 +258,7 @@ export class SipEngine implements PhoneEngine {
     await this.#holdOthers([ctx.id, replaced.id]);
     try {
       // SIP.js ends the replaced call (BYE) once this one is accepted.
-      await invitation.accept({ sessionDescriptionHandlerOptions: this.#mediaOptions() });
+      await invitation.accept({ extraHeaders: [ALLOW_UPDATE], sessionDescriptionHandlerOptions: this.#mediaOptions() });
       if (!ctx.ended) this.#state.addCall({ ...call, state: CallState.Established });
     } catch (error) {
       logger.warn('could not take over the replaced call:', error);
@@ -270,7 +276,7 @@ export class SipEngine implements PhoneEngine {
     }
     await this.#holdOthers([ctx.id]);
     try {
-      await ctx.session.accept({ sessionDescriptionHandlerOptions: this.#mediaOptions() });
+      await ctx.session.accept({ extraHeaders: [ALLOW_UPDATE], sessionDescriptionHandlerOptions: this.#mediaOptions() });
     } catch (error) {
       const denied = isMediaDenied(error);
       ctx.endCause ??= 'failed';
@@ -546,7 +552,9 @@ export class SipEngine implements PhoneEngine {
       return;
     }
     void referral.accept().then(async () => {
-      const inviter = referral.makeInviter({ earlyMedia: true, sessionDescriptionHandlerOptions: this.#mediaOptions() });
+      const inviter = referral.makeInviter({ earlyMedia: true, extraHeaders: [ALLOW_UPDATE], sessionDescriptionHandlerOptions: this.#mediaOptions() });
+      // SIP.js would say `terminated` in every NOTIFY: the referrer would never hear the outcome.
+      notifyReferrerProperly(inviter);
       // An attended transfer refers to the target's WebSocket contact (a made-up user at an
       // .invalid host): the display name is then the number the agent dialed.
       const uri = referTo.uri;
@@ -627,10 +635,11 @@ export class SipEngine implements PhoneEngine {
       },
       onRefer: (referral: Referral) => this.#followRefer(ctx, referral),
       onInvite: (request, _response, statusCode) => {
-        // A re-INVITE from the far end: sendonly/inactive means it put us on hold.
+        // A re-INVITE from the far end: sendonly/inactive means it put us on hold. A session
+        // refresh (same direction, or no SDP) changes nothing, so it must not fire an event.
         if (statusCode !== 200 || ctx.ended) return;
         const remoteHeld = remoteHoldIn(request.body);
-        if (remoteHeld !== undefined && this.#state.getCall(ctx.id)?.remoteHeld !== remoteHeld) this.#state.patchCall(ctx.id, { remoteHeld });
+        if (remoteHeld !== undefined && (this.#state.getCall(ctx.id)?.remoteHeld ?? false) !== remoteHeld) this.#state.patchCall(ctx.id, { remoteHeld });
       },
       onSessionDescriptionHandler: (sdh: SessionDescriptionHandler) => {
         if (ctx.audio || !(sdh instanceof Web.SessionDescriptionHandler)) return;
