@@ -4,6 +4,7 @@
 //   kamailio                     the SIP server of the lab (+ the base modules the lab config loads)
 //   kamailio-websocket-modules   websocket.so (SIP over WebSocket)
 //   kamailio-sqlite-modules      db_sqlite.so (digest auth against the lab's SQLite accounts file)
+//   sox                          the known-tone WAV files the e2e tests feed Chromium as its microphone
 // Everything present: exits 0 at once (no apt call). Something missing: as root, installs it with
 // apt-get; otherwise prints the exact command to run and exits 1.
 // Plain Node ESM, no dependencies. SOFT_PHONE_SKIP_SYSTEM_CHECK=1 skips the check.
@@ -71,6 +72,8 @@ const checks = [
   ),
   ['kamailio module websocket.so', hasModule('websocket.so'), 'kamailio-websocket-modules'],
   ['kamailio module db_sqlite.so', hasModule('db_sqlite.so'), 'kamailio-sqlite-modules'],
+  // the e2e tests make their known-tone WAV files with sox
+  ['sox', findOnPath('sox') !== undefined, 'sox'],
 ];
 
 const missing = checks.filter(([, ok]) => !ok);
