@@ -7,7 +7,7 @@ import { createDialPlan, formatRemote, parseParkSlots, type DialPlan } from './c
 import type { EngineConfig, EngineFactory, PhoneEngine } from './core/engine.js';
 import { parseDtmf, requireCall } from './core/guards.js';
 import { PhoneState, type PhoneChange, type PhoneNotice } from './core/phone-state.js';
-import { SettingsCache, type Settings } from './core/settings.js';
+import { isSeconds, SettingsCache, type Settings } from './core/settings.js';
 import {
   CallState,
   RegistrationState,
@@ -671,7 +671,7 @@ export class SoftPhone extends LitElement {
     const extension = this.extension.trim();
     if (!servers.length || !domain || !extension) return undefined;
     const plan = this.#settings().plan;
-    const num = (v: number, fallback: number): number => (Number.isInteger(v) && v >= 1 ? v : fallback);
+    const num = (v: number, fallback: number): number => (isSeconds(v) ? v : fallback);
     return {
       servers,
       domain,

@@ -33,7 +33,8 @@ export interface Settings {
   readonly errors: readonly SoftPhoneError[];
 }
 
-const isSeconds = (v: number): boolean => Number.isInteger(v) && v >= 1;
+/** A positive whole number of seconds (expires, refresh). */
+export const isSeconds = (v: number): boolean => Number.isInteger(v) && v >= 1;
 
 export function deriveSettings(input: SettingsInput): Settings {
   const errors: SoftPhoneError[] = [];
