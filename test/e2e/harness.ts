@@ -90,7 +90,10 @@ export async function openPhonePage(browser: Browser, webUrl: string, file = 'ph
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on('console', (m) => consoleLines.push(m.text()));
-  page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
+  page.on('pageerror', (e) => {
+    consoleLines.push(`pageerror: ${e.message}`);
+    if (process.env.PAGE_STACKS) console.log(e.stack);
+  });
   const list: SipFrame[] = [];
   frames.set(page, list);
   page.on('websocket', (ws) => {
