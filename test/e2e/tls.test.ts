@@ -108,6 +108,28 @@ describe('TLS: an https:// page over wss://', () => {
     await hangUpAll();
   });
 
+  fx.test('a wss:// phone and a ws:// phone of the same server call each other, with audio', async () => {
+    // ws://127.0.0.1 is allowed on an https:// page (loopback is a secure origin)
+    const page = await openPhonePage(fx.browser, fx.web.url);
+    try {
+      const account = fx.lab.accounts.server1.find((a) => a.extension === '4002')!;
+      const plain = await Phone.add(page, { server: fx.lab.servers.server1.wsUrl, account });
+      const registered = await plain.waitForEvent('softphone-registered');
+      assert.equal(registered.detail.server, fx.lab.servers.server1.wsUrl);
+      await connect(alice, plain);
+      await hearEachOther(alice, plain, { toneHz: TONE_HZ });
+      await alice.invoke('hangup');
+      await until(async () => (await plain.calls()).length === 0, 'the ws phone has no call');
+      await connect(plain, carol);
+      await hearEachOther(plain, carol, { toneHz: TONE_HZ });
+      await plain.invoke('hangup');
+      await until(async () => (await carol.calls()).length === 0, 'carol has no call');
+      await plain.invoke('unregister');
+    } finally {
+      await page.context().close();
+    }
+  });
+
   fx.test("'#' transfer over wss://: dave gets alice's call, alice and dave talk, carol's call ends transferred", async () => {
     const [aliceCall, atCarol] = await connect(alice, carol);
     const rings = await count(dave, 'softphone-incoming-call');
