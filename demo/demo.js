@@ -39,6 +39,14 @@ async function loadLab() {
   }
 }
 
+/**
+ * The server URL this page can use: a page served over https:// (as a CRM is) may only open secure
+ * WebSockets, so it takes the lab's wss:// URL; over http:// the ws:// one.
+ */
+function serverUrl(info) {
+  return document.location.protocol === 'https:' && info.wssUrl ? info.wssUrl : info.wsUrl;
+}
+
 /** The account to show on a server: the one named here if the lab has it, else its first one. */
 function pickAccount(lab, server, preferred) {
   const list = lab?.accounts?.[server] ?? [];
@@ -50,7 +58,7 @@ function configure(el, lab, server, other, preferred) {
   const peer = lab?.servers?.[other];
   const account = pickAccount(lab, server, preferred);
   if (!info || !account) return undefined;
-  el.setAttribute('server', info.wsUrl);
+  el.setAttribute('server', serverUrl(info));
   el.setAttribute('domain', account.domain ?? info.domain);
   el.setAttribute('extension', account.extension);
   el.setAttribute('display-name', account.displayName ?? '');
@@ -82,7 +90,7 @@ async function main() {
     a: configure(a, lab, 'server1', 'server2', '3999'),
     b: configure(b, lab, 'server2', 'server1', '2099'),
   };
-  if (lab) status.textContent = `Lab: ${lab.servers.server1.wsUrl} and ${lab.servers.server2.wsUrl}`;
+  if (lab) status.textContent = `Lab: ${serverUrl(lab.servers.server1)} and ${serverUrl(lab.servers.server2)}`;
   // The agent phone gets everything from the provisioning server: it shows the login step first.
   if (lab?.provisioningUrl && lab.demoAgent) {
     c.setAttribute('provisioning-url', lab.provisioningUrl);

@@ -4,6 +4,8 @@
 //   kamailio                     the SIP server of the lab (+ the base modules the lab config loads)
 //   kamailio-websocket-modules   websocket.so (SIP over WebSocket)
 //   kamailio-sqlite-modules      db_sqlite.so (digest auth against the lab's SQLite accounts file)
+//   kamailio-tls-modules         tls.so (the lab servers' wss:// listeners)
+//   openssl                      the openssl command that makes the lab CA and certificate at start
 //   sox                          the known-tone WAV files the e2e tests feed Chromium as its microphone
 // Everything present: exits 0 at once (no apt call). Something missing: as root, installs it with
 // apt-get; otherwise prints the exact command to run and exits 1.
@@ -72,6 +74,9 @@ const checks = [
   ),
   ['kamailio module websocket.so', hasModule('websocket.so'), 'kamailio-websocket-modules'],
   ['kamailio module db_sqlite.so', hasModule('db_sqlite.so'), 'kamailio-sqlite-modules'],
+  ['kamailio module tls.so', hasModule('tls.so'), 'kamailio-tls-modules'],
+  // the lab CA and server certificate (TLS: https:// pages, wss://) are made with the openssl CLI
+  ['openssl', findOnPath('openssl', ['/usr/bin']) !== undefined, 'openssl'],
   // the e2e tests make their known-tone WAV files with sox
   ['sox', findOnPath('sox') !== undefined, 'sox'],
 ];
@@ -114,6 +119,7 @@ const after = moduleDirs();
 const still = checks.filter(([what, , pkg]) => {
   if (what.startsWith('chromium')) return !fs.existsSync(CHROMIUM);
   if (what === 'kamailio binary') return findOnPath('kamailio', ['/usr/sbin', '/usr/local/sbin']) === undefined;
+  if (what === 'sox' || what === 'openssl') return findOnPath(what, ['/usr/bin']) === undefined;
   const mod = what.replace('kamailio module ', '');
   return pkg && !after.some((d) => fs.existsSync(path.join(d, mod)));
 });
