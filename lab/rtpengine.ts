@@ -134,10 +134,10 @@ export class Rtpengine {
 
   /**
    * Packets and bytes relayed so far in the session with this Call-ID (sum over its streams), from
-   * `list session <callid>`.
+   * `list sessions <callid>` (one `-------- Port ... SSRC ..., <n> p, <n> b, <n> e` line per stream).
    */
   async sessionBytes(callId: string): Promise<{ packets: number; bytes: number }> {
-    const text = await this.ctl('list', 'session', callId);
+    const text = await this.ctl('list', 'sessions', callId);
     let packets = 0;
     let bytes = 0;
     for (const m of text.matchAll(/(\d+)\s+p(?:ackets)?\s*,\s*(\d+)\s+b(?:ytes)?/g)) {

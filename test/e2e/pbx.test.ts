@@ -99,6 +99,15 @@ describe('PBX media path: rtpengine, desk phones, the PSTN carrier', () => {
     await elementHears(d.toneHz, 'element -> 4101');
     await deskHears(d, TONE_HZ, 'element -> 4101');
     await relayedByRtpengine('element -> 4101');
+    // this very call is a session of rtpengine, and its packet counters grow
+    const invite = sipFrames(alice.page).filter((f) => f.direction === 'sent' && f.text.startsWith('INVITE sip:4101@')).at(-1);
+    const callId = /^Call-ID:\s*(\S+)/im.exec(invite?.text ?? '')?.[1];
+    assert.ok(callId, 'the INVITE to 4101 has a Call-ID');
+    assert.ok((await fx.lab.rtpengine!.sessions()).includes(callId), `rtpengine relays call ${callId}`);
+    const b1 = await fx.lab.rtpengine!.sessionBytes(callId);
+    await sleep(500);
+    const b2 = await fx.lab.rtpengine!.sessionBytes(callId);
+    assert.ok(b2.packets > b1.packets && b2.bytes > b1.bytes, `rtpengine's counters of the call grow: ${JSON.stringify(b1)} -> ${JSON.stringify(b2)}`);
     // the element's SDP toward the desk side went through rtpengine: the answer it got is DTLS-SRTP from rtpengine
     const answer = sipFrames(alice.page).filter((f) => f.direction === 'received' && f.text.startsWith('SIP/2.0 200') && /m=audio/.test(f.text)).at(-1);
     assert.ok(answer, 'a 200 with SDP');
