@@ -628,7 +628,10 @@ export class SipEngine implements PhoneEngine {
     session.delegate = {
       ...session.delegate,
       onAck: () => confirm?.(),
-      onBye: () => {
+      onBye: (bye) => {
+        // With a delegate, SIP.js leaves answering the BYE to us: without this 200 the far end (a
+        // carrier, a desk phone) retransmits its BYE and the server ends the dialog with a 408.
+        bye.accept().catch((error: unknown) => logger.warn('could not answer the far end\'s BYE:', error));
         // The referrer hangs up as soon as our NOTIFY says the new call was answered, which can be
         // before SIP.js has applied the answer and moved that call to established.
         ctx.endCause ??= ctx.referring ?? (ctx.following?.dialog ? 'transferred' : 'remote-hangup');
