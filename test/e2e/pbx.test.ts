@@ -162,6 +162,33 @@ describe('PBX media path: rtpengine, desk phones, the PSTN carrier', () => {
     await d.hangup();
     const e = await alice.waitForEvent('softphone-call-ended', { count: ended + 1 });
     assert.equal(e.detail.call!.endCause, 'remote-hangup');
+    // the desk phone's BYE is answered 200 and its call is closed
+    await until(async () => sipFrames(alice.page).some((f) => f.direction === 'sent' && f.text.startsWith('SIP/2.0 200') && /CSeq: \d+ BYE/i.test(f.text)) || undefined, 'the element answers the BYE 200');
+    await d.waitFor('CALL_CLOSED', { count: d.eventsOf('CALL_CLOSED').length || 1 });
+  });
+
+  fx.test('desk phone 4101 calls the element and transfers it (REFER) to desk phone 4102: the element follows, audio with 4102', async () => {
+    const d1 = desk('4101');
+    const d2 = desk('4102');
+    const rings = (await alice.events('softphone-incoming-call')).length;
+    const est1 = d1.eventsOf('CALL_ESTABLISHED').length;
+    const est2 = d2.eventsOf('CALL_ESTABLISHED').length;
+    const closed1 = d1.eventsOf('CALL_CLOSED').length;
+    await d1.dial('3999');
+    const incoming = await alice.waitForEvent('softphone-incoming-call', { count: rings + 1 });
+    await alice.invoke('answer', incoming.detail.call!.id);
+    await d1.waitFor('CALL_ESTABLISHED', { count: est1 + 1 });
+    await elementHears(d1.toneHz, '4101 -> element');
+    await d1.transfer('4102');
+    // the element calls 4102 (through rtpengine), 4102 answers by itself
+    await d2.waitFor('CALL_ESTABLISHED', { count: est2 + 1 });
+    await until(async () => (await alice.calls()).find((c) => c.state === 'established' && c.remote.number === '4102'), 'the element is with 4102');
+    // 4101 learns that its transfer succeeded (the final NOTIFY) and closes its call
+    await d1.waitFor('CALL_CLOSED', { count: closed1 + 1, timeoutMs: 10_000 });
+    await mediaFlows('after the transfer');
+    await elementHears(d2.toneHz, 'after the transfer');
+    await deskHears(d2, TONE_HZ, 'after the transfer');
+    await endCall();
   });
 
   fx.test('the element calls desk phone 2201 on the linked server2 (122201): audio both ways', async () => {
