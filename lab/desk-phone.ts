@@ -175,6 +175,7 @@ export class DeskPhone {
       command: BARESIP,
       args: ['-4', '-f', this.dir],
       logFile: this.logFile,
+      runDir: this.options.dir,
       ready: async () => {
         if (!this.socket) await this.connect();
         return true;

@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 
 export interface LabProcessOptions {
   /** Short name for messages, e.g. 'rtpengine' or 'desk phone 4101'. */
@@ -21,6 +22,12 @@ export interface LabProcessOptions {
   stopGraceMs?: number;
   /** The process is expected to exit by itself (e.g. SIPp with -m 1): no "died on its own". */
   exitsByItself?: boolean;
+  /**
+   * The lab run dir: the PID goes to `<runDir>/pids/<pid>` (with the command line), so a later lab
+   * start can kill what a SIGKILLed run left behind (`killStalePbxProcesses`). The command line must
+   * name the run dir (a config, log or pid file in it) for that check.
+   */
+  runDir?: string;
 }
 
 const children = new Set<LabProcess>();
@@ -39,6 +46,32 @@ export function tailOf(file: string, lines: number): string {
     return fs.readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
   } catch {
     return '(no log)';
+  }
+}
+
+/**
+ * Kills the PBX processes (process groups) a dead lab run left behind: the PIDs in `<runDir>/pids/`
+ * whose command line still names the run dir. Called for runs whose owner process is gone.
+ */
+export function killStalePbxProcesses(runDir: string): void {
+  let pids: string[];
+  try {
+    pids = fs.readdirSync(path.join(runDir, 'pids'));
+  } catch {
+    return;
+  }
+  for (const name of pids) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
+    let cmdline: string;
+    try {
+      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!cmdline.includes(runDir)) continue;
+    process.stderr.write(`[lab] killing stale ${cmdline.split('\0')[0]} ${pid} from ${runDir}\n`);
+    signalGroup(pid, 'SIGKILL');
   }
 }
 
@@ -64,6 +97,11 @@ export class LabProcess {
       fs.closeSync(fd);
     }
     children.add(this);
+    if (options.runDir && this.child.pid) {
+      const dir = path.join(options.runDir, 'pids');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, String(this.child.pid)), `${options.command} ${options.args.join(' ')}\n`);
+    }
     if (!exitHook) {
       exitHook = true;
       process.on('exit', () => {

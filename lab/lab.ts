@@ -26,6 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAccountsDb, upsertAccount } from './accounts-db.js';
 import { DeskPhone } from './desk-phone.js';
+import { killStalePbxProcesses } from './lab-process.js';
 import { Carrier } from './pstn.js';
 import { Rtpengine } from './rtpengine.js';
 import { SipWsClient } from './sip-ws-client.js';
@@ -247,6 +248,7 @@ function killStaleRuns(): void {
     } catch {
       continue; // no owner file: not ours to judge
     }
+    killStalePbxProcesses(path.join(LAB_RUNS_DIR, run));
     for (const name of SERVER_NAMES) {
       const pidFile = path.join(LAB_RUNS_DIR, run, `${name}.pid`);
       let pid: number;

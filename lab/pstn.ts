@@ -78,6 +78,7 @@ export class Carrier {
         '-aa',
       ],
       logFile: path.join(options.dir, 'carrier.log'),
+      runDir: options.dir,
       cwd: dir,
       ready: () => portAnswers(options.trunkPort),
     });
@@ -114,6 +115,7 @@ export class Carrier {
         '-m', '1', '-t', 'u1', '-nostdin', '-trace_err', '-error_file', path.join(this.dir, `call-in-${n}-errors.log`),
       ],
       logFile: path.join(this.options.dir, `carrier-call-in-${n}.log`),
+      runDir: this.options.dir,
       cwd: this.dir,
       exitsByItself: true,
     });

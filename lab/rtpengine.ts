@@ -81,8 +81,10 @@ export class Rtpengine {
         '--timeout=60',
         '--delete-delay=0',
         '--log-level=6',
+        `--pidfile=${path.join(options.dir, 'rtpengine.pid')}`,
       ],
       logFile,
+      runDir: options.dir,
       ready: () => ngPing(options.ngPort),
     });
     return new Rtpengine(options, proc);
