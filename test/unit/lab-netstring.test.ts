@@ -23,7 +23,7 @@ describe('lab desk phone: netstrings', () => {
   it('a message split over chunks comes out whole once complete', () => {
     const text = netstring('{"param":"Zürich ☎"}');
     const bytes = Buffer.from(text);
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     const got: string[] = [];
     for (const [from, to] of [[0, 3], [3, 9], [9, bytes.length]] as const) {
       buf = Buffer.concat([buf, bytes.subarray(from, to)]);
