@@ -11,6 +11,10 @@
  *   lab.servers.server2.pause(); ... resume();    // silent death (SIGSTOP) and back
  *   await lab.stop();
  *
+ * `startLab({ pbx: true })` adds the PBX media path: rtpengine (lab/rtpengine.ts), the desk phones
+ * of LAB_DESK_PHONES (baresip, lab/desk-phone.ts) and the PSTN carrier (SIPp, lab/pstn.ts); see
+ * lab/README.md "The PBX media path".
+ *
  * Each Kamailio runs in the foreground (-DD -E) in its own process group, logging to a file in the run
  * dir, and is stopped by PID (the whole group: Kamailio forks worker processes, and a SIGSTOP or
  * SIGKILL of the main process alone would leave the workers answering). Readiness is checked, not
