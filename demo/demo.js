@@ -69,6 +69,59 @@ function configure(el, lab, server, other, preferred) {
   return { extension: account.extension, prefix: info.prefix };
 }
 
+/** The desk phones and PSTN numbers of the lab (npm start runs them), with buttons to call them. */
+function showTryThese(lab, phones, run) {
+  const pbx = lab?.pbx;
+  if (!pbx) return;
+  const list = document.getElementById('try-list');
+  const row = (number, what, buttons) => {
+    const tr = document.createElement('tr');
+    for (const text of [number, what]) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      tr.append(td);
+    }
+    const td = document.createElement('td');
+    for (const [label, action] of buttons) {
+      const button = document.createElement('button');
+      button.textContent = label;
+      button.addEventListener('click', action);
+      td.append(button);
+    }
+    tr.append(td);
+    list.append(tr);
+  };
+  for (const d of pbx.deskPhones) {
+    row(`${d.extension} (${d.server})`, `${d.displayName}: desk phone, ${d.toneHz} Hz tone`, [
+      ['Phone A calls', () => run('A', () => phones.a.call(d.dial.server1))],
+      ['Phone B calls', () => run('B', () => phones.b.call(d.dial.server2))],
+    ]);
+  }
+  const n = pbx.pstn.numbers;
+  const t = pbx.pstn.tones;
+  for (const number of n.answers) {
+    row(number, `PSTN: early media (${t.early} Hz), answered after 2.5 s (${t.answer} Hz), UPDATE and re-INVITE refreshes`, [
+      ['Phone A calls', () => run('A', () => phones.a.call(number))],
+    ]);
+  }
+  for (const [number, what] of [[n.busy, 'busy (486)'], [n.notFound, 'not found (404)'], [n.unavailable, 'unavailable (503)']]) {
+    row(number, `PSTN: ${what}`, [['Phone A calls', () => run('A', () => phones.a.call(number))]]);
+  }
+  const callIn = (phone, extension, server) => async () => {
+    const res = await fetch('/pbx/call-in', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ extension, server, from: pbx.pstn.callInFrom }),
+    });
+    if (!res.ok) throw Object.assign(new Error((await res.json()).message), { code: `HTTP ${res.status}` });
+  };
+  row(pbx.pstn.callInFrom, `PSTN caller: the carrier calls in (${t.caller} Hz)`, [
+    ['calls phone A', () => run('A', callIn('A', phones.a.getAttribute('extension'), 'server1'))],
+    ['calls phone B', () => run('B', callIn('B', phones.b.getAttribute('extension'), 'server2'))],
+  ]);
+  document.getElementById('try').hidden = false;
+}
+
 function setLanguage(lang) {
   for (const el of document.querySelectorAll('soft-phone')) el.lang = lang;
   for (const b of document.querySelectorAll('[data-lang]')) b.setAttribute('aria-pressed', String(b.dataset.lang === lang));
@@ -114,6 +167,7 @@ async function main() {
       run(() => el.call(target ? `${target.prefix ?? ''}${target.extension}` : ''));
     });
   }
+  showTryThese(lab, { a, b }, (phone, work) => work().catch((err) => addRow(phone, 'demo: rejected', { code: err.code, message: err.message })));
   const lang = new URLSearchParams(document.location.search).get('lang');
   if (lang) setLanguage(lang);
   document.dispatchEvent(new CustomEvent('demo-ready'));

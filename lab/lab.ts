@@ -12,6 +12,10 @@
  *   lab.servers.server2.pause(); ... resume();    // silent death (SIGSTOP) and back
  *   await lab.stop();
  *
+ * `startLab({ pbx: true })` adds the PBX media path: rtpengine (lab/rtpengine.ts), the desk phones
+ * of LAB_DESK_PHONES (baresip, lab/desk-phone.ts) and the PSTN carrier (SIPp, lab/pstn.ts); see
+ * lab/README.md "The PBX media path".
+ *
  * Each Kamailio runs in the foreground (-DD -E) in its own process group, logging to a file in the run
  * dir, and is stopped by PID (the whole group: Kamailio forks worker processes, and a SIGSTOP or
  * SIGKILL of the main process alone would leave the workers answering). Readiness is checked, not
@@ -30,6 +34,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAccountsDb, upsertAccount } from './accounts-db.js';
+import { DeskPhone } from './desk-phone.js';
+import { killStalePbxProcesses } from './lab-process.js';
+import { Carrier } from './pstn.js';
+import { Rtpengine } from './rtpengine.js';
 import { SipWsClient } from './sip-ws-client.js';
 import { kamailioTlsConfig, makeLabTls, type LabTls } from './tls.js';
 
@@ -96,6 +104,14 @@ export interface LabBinding {
 export interface Lab {
   readonly servers: Record<ServerName, LabServer>;
   readonly accounts: Record<ServerName, LabAccount[]>;
+  /** The media relay (only with `pbx: true`). */
+  readonly rtpengine: Rtpengine | undefined;
+  /** The desk phones (baresip), registered and ready (only with `pbx: true`, else empty). */
+  readonly deskPhones: DeskPhone[];
+  /** The PSTN carrier stand-in (SIPp) (only with `pbx: true`). */
+  readonly carrier: Carrier | undefined;
+  /** The desk phone with this extension (pbx lab); throws when there is none. */
+  deskPhone(extension: string): DeskPhone;
   /** The SQLite accounts database Kamailio authenticates against. */
   readonly dbFile: string;
   /** Run dir with the logs, pid files and the accounts database. */
@@ -125,6 +141,12 @@ export interface LabOptions {
    * it on.
    */
   tls?: boolean;
+  /**
+   * The PBX media path too: rtpengine (both servers anchor WebRTC <-> plain-RTP calls in it), the
+   * desk phones of LAB_DESK_PHONES (baresip) and the PSTN carrier stand-in (SIPp). Desk phones of a
+   * server that is not started are not started either.
+   */
+  pbx?: boolean;
 }
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -161,6 +183,17 @@ export const LAB_ACCOUNTS: Record<ServerName, LabAccount[]> = {
     { extension: '2101' },
   ].map((a) => ({ ...a, domain: LAB_SERVERS.server2.domain, password: labPassword(a.extension) })),
 };
+
+/**
+ * The lab's desk phones (baresip over UDP, plain RTP, G.711), with the tone each sends as its
+ * microphone. Their accounts are in the accounts database of every lab run (password
+ * `lab-<extension>-secret`); the phones themselves run with `startLab({ pbx: true })`.
+ */
+export const LAB_DESK_PHONES: Array<{ extension: string; server: ServerName; toneHz: number; displayName: string }> = [
+  { extension: '4101', server: 'server1', toneHz: 1000, displayName: 'Desk 4101' },
+  { extension: '4102', server: 'server1', toneHz: 1200, displayName: 'Desk 4102' },
+  { extension: '2201', server: 'server2', toneHz: 800, displayName: 'Desk 2201' },
+];
 
 export function labPassword(extension: string): string {
   return `lab-${extension}-secret`;
@@ -246,6 +279,7 @@ function killStaleRuns(): void {
     } catch {
       continue; // no owner file: not ours to judge
     }
+    killStalePbxProcesses(path.join(LAB_RUNS_DIR, run));
     for (const name of SERVER_NAMES) {
       const pidFile = path.join(LAB_RUNS_DIR, run, `${name}.pid`);
       let pid: number;
@@ -372,6 +406,45 @@ export async function wsOptions(wsUrl: string, domain: string, timeoutMs = 1000,
 }
 
 // ---------------------------------------------------------------------------------------------
+// PBX parts' ports
+
+interface PbxPorts {
+  ngPort: number;
+  cliPort: number;
+  carrierPort: number;
+  carrierInPort: number;
+  desk: Array<{ sipPort: number; ctrlPort: number }>;
+  /** A block of 400 UDP ports for media: rtpengine, the carrier, the desk phones. */
+  mediaBase: number;
+}
+
+/**
+ * A block of `size` ports below the kernel's ephemeral range (32768+) that looks free: a random
+ * 100-aligned start, its first, middle and last port bindable (UDP). Each part then takes its own
+ * slice; the programs skip a port that happens to be busy.
+ */
+async function freeMediaBlock(size: number): Promise<number> {
+  for (let i = 0; i < 30; i++) {
+    const base = 20000 + 100 * Math.floor(Math.random() * ((32000 - 20000 - size) / 100));
+    if ((await canBindUdp(base)) && (await canBindUdp(base + size / 2)) && (await canBindUdp(base + size - 1))) return base;
+  }
+  throw new Error('no free media port block found on 127.0.0.1');
+}
+
+async function pbxPorts(taken: Set<number>): Promise<PbxPorts> {
+  const desk: PbxPorts['desk'] = [];
+  for (let i = 0; i < LAB_DESK_PHONES.length; i++) desk.push({ sipPort: await freePort(taken, true), ctrlPort: await freePort(taken, false) });
+  return {
+    ngPort: await freePort(taken, true),
+    cliPort: await freePort(taken, false),
+    carrierPort: await freePort(taken, true),
+    carrierInPort: await freePort(taken, true),
+    desk,
+    mediaBase: await freeMediaBlock(400),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // one Kamailio
 
 class KamailioServer implements LabServer {
@@ -399,6 +472,7 @@ class KamailioServer implements LabServer {
     labDir: string,
     private readonly dbFile: string,
     private readonly tls: { config: string; ca: Buffer } | undefined,
+    private readonly pbx?: PbxPorts,
   ) {
     this.name = name;
     this.domain = LAB_SERVERS[name].domain;
@@ -444,6 +518,10 @@ class KamailioServer implements LabServer {
     ];
     if (this.tls) args.push('-A', 'WITH_TLS', '-A', `WSS_PORT=${this.wssPort}`, '-A', `TLS_CFG="${this.tls.config}"`);
     if (this.name === 'server2') args.push('-A', 'SERVER2');
+    if (this.pbx) {
+      args.push('-A', 'WITH_RTPENGINE', '-A', `RTPENGINE_SOCK="udp:127.0.0.1:${this.pbx.ngPort}"`);
+      args.push('-A', `CARRIER_PORT=${this.pbx.carrierPort}`, '-A', `CARRIER_IN_PORT=${this.pbx.carrierInPort}`);
+    }
     if (process.env.SOFT_PHONE_LAB_TRACE === '1') args.push('-A', 'TRACE');
     return args;
   }
@@ -646,6 +724,9 @@ class LabImpl implements Lab {
   readonly dbFile: string;
   readonly dir: string;
   readonly tls: LabTls | undefined;
+  rtpengine: Rtpengine | undefined;
+  carrier: Carrier | undefined;
+  readonly deskPhones: DeskPhone[] = [];
   private stopped: Promise<void> | undefined;
 
   constructor(
@@ -654,6 +735,7 @@ class LabImpl implements Lab {
     private readonly ownsDir: boolean,
     private readonly keepLogs: boolean,
     tls: boolean,
+    readonly pbx?: PbxPorts,
   ) {
     this.dir = dir;
     let kamailioTls: { config: string; ca: Buffer } | undefined;
@@ -669,9 +751,61 @@ class LabImpl implements Lab {
       server2: LAB_ACCOUNTS.server2.map((a) => ({ ...a })),
     };
     this.servers = {
-      server1: new KamailioServer('server1', { ...ports.server1, peerSipPort: ports.server2.sipPort }, dir, this.dbFile, kamailioTls),
-      server2: new KamailioServer('server2', { ...ports.server2, peerSipPort: ports.server1.sipPort }, dir, this.dbFile, kamailioTls),
+      server1: new KamailioServer('server1', { ...ports.server1, peerSipPort: ports.server2.sipPort }, dir, this.dbFile, kamailioTls, pbx),
+      server2: new KamailioServer('server2', { ...ports.server2, peerSipPort: ports.server1.sipPort }, dir, this.dbFile, kamailioTls, pbx),
     };
+  }
+
+  deskPhone(extension: string): DeskPhone {
+    const phone = this.deskPhones.find((p) => p.extension === extension);
+    if (!phone) throw new Error(`no desk phone ${extension} in this lab (started with pbx: true?)`);
+    return phone;
+  }
+
+  /** rtpengine and the carrier: before the servers (they point at them). */
+  async startPbxMedia(): Promise<void> {
+    const pbx = this.pbx;
+    if (!pbx) return;
+    this.rtpengine = await Rtpengine.start({
+      dir: this.dir,
+      ngPort: pbx.ngPort,
+      cliPort: pbx.cliPort,
+      portMin: pbx.mediaBase,
+      portMax: pbx.mediaBase + 199,
+    });
+    this.carrier = await Carrier.start({
+      dir: this.dir,
+      trunkPort: pbx.carrierPort,
+      inPort: pbx.carrierInPort,
+      mediaPort: pbx.mediaBase + 200,
+      callInMediaPort: pbx.mediaBase + 300,
+    });
+  }
+
+  /** The desk phones of the started servers: after the servers (they register). */
+  async startDeskPhones(which: ServerName[]): Promise<void> {
+    const pbx = this.pbx;
+    if (!pbx) return;
+    const started = await Promise.all(
+      LAB_DESK_PHONES.map(async (d, i) => {
+        if (!which.includes(d.server)) return undefined;
+        const server = this.servers[d.server];
+        return DeskPhone.start({
+          extension: d.extension,
+          password: labPassword(d.extension),
+          domain: server.domain,
+          displayName: d.displayName,
+          serverPort: server.sipPort,
+          toneHz: d.toneHz,
+          dir: this.dir,
+          sipPort: pbx.desk[i]!.sipPort,
+          ctrlPort: pbx.desk[i]!.ctrlPort,
+          rtpPortMin: pbx.mediaBase + 320 + 20 * i,
+          rtpPortMax: pbx.mediaBase + 339 + 20 * i,
+        });
+      }),
+    );
+    for (const p of started) if (p) this.deskPhones.push(p);
   }
 
   seedAccounts(): void {
@@ -680,6 +814,9 @@ class LabImpl implements Lab {
       for (const name of SERVER_NAMES) {
         for (const a of this.accounts[name]) upsertAccount(db, { username: a.extension, domain: a.domain, password: a.password });
       }
+      for (const d of LAB_DESK_PHONES) {
+        upsertAccount(db, { username: d.extension, domain: LAB_SERVERS[d.server].domain, password: labPassword(d.extension) });
+      }
     } finally {
       db.close();
     }
@@ -687,14 +824,22 @@ class LabImpl implements Lab {
 
   killAllSync(): void {
     for (const s of Object.values(this.servers)) s.killSync();
+    // the PBX parts' processes are killed by lab-process.ts's own exit hook
   }
 
   stop(options: { keepLogs?: boolean } = {}): Promise<void> {
     this.stopped ??= (async () => {
+      await Promise.allSettled(this.deskPhones.map((p) => p.stop()));
+      await this.carrier?.stop().catch(() => undefined);
       await Promise.allSettled(Object.values(this.servers).map((s) => s.stop()));
+      await this.rtpengine?.stop().catch(() => undefined);
       liveLabs.delete(this);
       if (liveLabs.size === 0) removeHandlers();
-      const died = Object.values(this.servers).some((s) => s.diedOnItsOwn);
+      const died =
+        Object.values(this.servers).some((s) => s.diedOnItsOwn) ||
+        this.deskPhones.some((p) => p.diedOnItsOwn) ||
+        this.carrier?.diedOnItsOwn === true ||
+        this.rtpengine?.diedOnItsOwn === true;
       const keep =
         options.keepLogs === true || this.keepLogs || !this.ownsDir || died || process.env.SOFT_PHONE_LAB_KEEP_LOGS === '1';
       if (keep) {
@@ -747,12 +892,15 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       });
       ports = { server1: await free(), server2: await free() };
     }
-    const lab = new LabImpl(dir, ports, ownsDir, options.keepLogs === true, tls);
+    const pbx = options.pbx ? await pbxPorts(new Set(Object.values(ports).flatMap((p) => [p.wsPort, p.sipPort, ...(p.wssPort ? [p.wssPort] : [])]))) : undefined;
+    const lab = new LabImpl(dir, ports, ownsDir, options.keepLogs === true, tls, pbx);
     lab.seedAccounts();
     liveLabs.add(lab);
     installHandlers();
     try {
+      await lab.startPbxMedia();
       await Promise.all(which.map((name) => lab.servers[name].start()));
+      await lab.startDeskPhones(which);
       return lab;
     } catch (err) {
       lastError = err;

@@ -1,16 +1,20 @@
 /**
- * `npm start` (after the build): the lab on its fixed ports with TLS (ws:// and wss://), the
- * repository served over HTTP and over HTTPS (the lab certificate), and the demo's URLs and the lab
- * accounts printed. Ctrl-C (or SIGTERM) stops everything.
+ * `npm start` (after the build): the lab on its fixed ports with TLS (ws:// and wss://) and its PBX
+ * parts (rtpengine, the desk phones, the PSTN carrier), the repository served over HTTP and over HTTPS
+ * (the lab certificate), and the demo's URLs, the lab accounts, the desk phones and the PSTN numbers
+ * printed. Ctrl-C (or SIGTERM) stops everything.
  *
  *   http://127.0.0.1:8080/demo/      the demo page (8080 or the next free port), phones on ws://
  *   https://127.0.0.1:8443/demo/     the same page as a CRM serves it (8443 or the next free port),
  *                                    phones on wss://
- *   http://127.0.0.1:8080/lab.json   the lab's WebSocket URLs (ws and wss), domains, prefixes and accounts
+ *   http://127.0.0.1:8080/lab.json   the lab's WebSocket URLs (ws and wss), domains, prefixes, accounts,
+ *                                    desk phones and PSTN numbers
+ *   POST /pbx/call-in {extension, server, from}   the carrier calls an extension (the demo's "carrier calls" buttons)
  */
 import path from 'node:path';
-import { startLab, SERVER_NAMES, REPO_ROOT, type Lab } from './lab.js';
-import { jsonRoute, startWebServer, type WebServer } from './web.js';
+import { startLab, LAB_DESK_PHONES, LAB_SERVERS, SERVER_NAMES, REPO_ROOT, type Lab, type ServerName } from './lab.js';
+import { CARRIER_TONES, PSTN_NUMBERS } from './pstn.js';
+import { jsonRoute, startWebServer, type RouteHandler, type WebServer } from './web.js';
 import { trustSpkiArgs } from './chromium.mjs';
 import { launchLabChromium } from './park-orbit/browser.js';
 import { startParkOrbit, type ParkOrbit } from './park-orbit/park-orbit.js';
@@ -32,6 +36,43 @@ export function labInfo(lab: Lab, provisioningUrl?: string): unknown {
       }),
     ),
     accounts: lab.accounts,
+    pbx: lab.carrier ? pbxInfo(lab) : undefined,
+  };
+}
+
+/** The PBX parts to try: desk phones (with how each server dials them) and the carrier's numbers. */
+export function pbxInfo(lab: Lab): unknown {
+  return {
+    deskPhones: LAB_DESK_PHONES.filter((d) => lab.deskPhones.some((p) => p.extension === d.extension)).map((d) => ({
+      extension: d.extension,
+      server: d.server,
+      displayName: d.displayName,
+      toneHz: d.toneHz,
+      dial: Object.fromEntries(SERVER_NAMES.map((s) => [s, s === d.server ? d.extension : `${LAB_SERVERS[d.server].prefix}${d.extension}`])),
+    })),
+    pstn: { numbers: PSTN_NUMBERS, tones: CARRIER_TONES, callInFrom: '+48601234567' },
+  };
+}
+
+/** POST /pbx/call-in `{ extension, server, from }`: the carrier calls a lab extension. */
+function callInRoute(lab: Lab): RouteHandler {
+  return async (req, res) => {
+    const reply = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method !== 'POST' || !lab.carrier) return reply(405, { message: 'POST, with the PBX parts running' });
+    let body = '';
+    for await (const chunk of req) body += String(chunk);
+    try {
+      const { extension, server, from } = JSON.parse(body) as { extension?: string; server?: ServerName; from?: string };
+      const s = lab.servers[server ?? 'server1'];
+      if (!s) throw new Error(`no server '${String(server)}'`);
+      await lab.carrier.callIn(String(extension), String(from ?? '+48601234567'), { port: s.sipPort, domain: s.domain });
+      reply(200, { ok: true });
+    } catch (err) {
+      reply(400, { message: (err as Error).message });
+    }
   };
 }
 
@@ -49,8 +90,13 @@ async function seedDemoAgent(url: string): Promise<void> {
 }
 
 /** The web server on `first` or one of the next 19 ports, else any free port. */
-async function startWebOnFreePort(info: () => unknown, first: number, https?: { certFile: string; keyFile: string }): Promise<WebServer> {
-  const routes = { '/lab.json': jsonRoute(info) };
+async function startWebOnFreePort(
+  info: () => unknown,
+  first: number,
+  extra: Record<string, RouteHandler> = {},
+  https?: { certFile: string; keyFile: string },
+): Promise<WebServer> {
+  const routes = { '/lab.json': jsonRoute(info), ...extra };
   const tls = https ? { https } : {};
   for (let port = first; port < first + 20; port++) {
     try {
@@ -65,10 +111,10 @@ async function startWebOnFreePort(info: () => unknown, first: number, https?: { 
 async function main(): Promise<void> {
   let lab: Lab;
   try {
-    lab = await startLab({ fixedPorts: true, tls: true });
+    lab = await startLab({ fixedPorts: true, tls: true, pbx: true });
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\nStarting the lab on free ports instead.\n`);
-    lab = await startLab({ tls: true });
+    lab = await startLab({ tls: true, pbx: true });
   }
   const tls = lab.tls;
   if (!tls) throw new Error('the lab started without TLS');
@@ -90,8 +136,8 @@ async function main(): Promise<void> {
     range: { from: 100, to: 699 },
   });
   await seedDemoAgent(prov.url);
-  const web = await startWebOnFreePort(() => labInfo(lab, prov.url), WEB_PORT);
-  const secureWeb = await startWebOnFreePort(() => labInfo(lab, prov.url), HTTPS_PORT, tls);
+  const web = await startWebOnFreePort(() => labInfo(lab, prov.url), WEB_PORT, { '/pbx/call-in': callInRoute(lab) });
+  const secureWeb = await startWebOnFreePort(() => labInfo(lab, prov.url), HTTPS_PORT, { '/pbx/call-in': callInRoute(lab) }, tls);
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -131,6 +177,19 @@ async function main(): Promise<void> {
     }
   }
   lines.push('', `  Dial 12<ext> on server1 to reach server2, 11<ext> on server2 to reach server1.`);
+  if (lab.carrier) {
+    lines.push('', '  Desk phones (baresip over UDP, auto-answer, play a tone; via rtpengine):');
+    for (const d of LAB_DESK_PHONES) {
+      if (!lab.deskPhones.some((p) => p.extension === d.extension)) continue;
+      const other = SERVER_NAMES.find((n) => n !== d.server)!;
+      lines.push(`      ${d.extension}@${LAB_SERVERS[d.server].domain}  ${d.toneHz} Hz  (from ${other}: ${LAB_SERVERS[d.server].prefix}${d.extension})`);
+    }
+    lines.push('  PSTN (carrier stand-in, SIPp; any 0... or +... number from either server):');
+    lines.push(`      ${PSTN_NUMBERS.answers.join(', ')}  183 + early media (${CARRIER_TONES.early} Hz), answered after 2.5 s (${CARRIER_TONES.answer} Hz), refreshes mid-call`);
+    lines.push(`      ${PSTN_NUMBERS.busy} busy (486), ${PSTN_NUMBERS.notFound} not found (404), ${PSTN_NUMBERS.unavailable} unavailable (503)`);
+    lines.push(`      the carrier calls in: POST ${web.url}/pbx/call-in {"extension":"3999","server":"server1","from":"+48601234567"} (or the demo's button)`);
+    lines.push(`  rtpengine: ng udp 127.0.0.1:${lab.rtpengine?.options.ngPort}, rtpengine-ctl -ip 127.0.0.1 -port ${lab.rtpengine?.options.cliPort} list sessions all`);
+  }
   lines.push('  Ctrl-C stops everything.', '');
   process.stdout.write(lines.join('\n') + '\n');
 }
