@@ -1,6 +1,7 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { canChooseOutput, listAudioDevices, loadAudioPrefs, saveAudioPrefs, type AudioDevices, type AudioPrefs } from './audio/devices.js';
 import { TonePlayer, type ToneKind } from './audio/tones.js';
+import { parseThresholds, QualityTally, type QualitySummary, type QualityThresholds } from './core/call-quality.js';
 import { addRecord, historyStorageKey, parseHistory, recordFromCall, serializeHistory, type CallRecord } from './core/call-history.js';
 import { assertCallOperation, assertTransferPair, blockReason, describeOperations, stateBlockReason, type CallOperation, type CallPolicy } from './core/call-policy.js';
 import { createDialPlan, formatRemote, parseParkSlots, type DialPlan } from './core/dial-plan.js';
@@ -35,6 +36,8 @@ import { historyStyles, renderHistory, type HistoryHandlers } from './ui/history
 import { renderHeader } from './ui/header.js';
 import { icons } from './ui/icons.js';
 import { renderSettings } from './ui/settings.js';
+import { qualityStyles, renderQualityNotices } from './ui/quality.js';
+import { runAudioTest, type AudioTestResult } from './audio/audio-test.js';
 
 /** The text of `softphone-connection-lost` (the UI shows it in the element's language). */
 export const CONNECTION_LOST_MESSAGE = 'SIP phone has lost connection with the system';
@@ -108,7 +111,8 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * @fires {CustomEvent<{ call: CallInfo }>} softphone-incoming-call - A call rings.
  * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-state - Any change of any call.
  * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-established - A call is connected.
- * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-ended - A call ended; `call.endCause` says why.
+ * @fires {CustomEvent<{ call: CallInfo; quality?: QualitySummary }>} softphone-call-ended - A call ended; `call.endCause` says why, `quality` (calls that were measured) its average and worst MOS and its warnings.
+ * @fires {CustomEvent<{ call: CallInfo; warnings: QualityWarning[]; started: QualityWarning[]; ended: QualityWarning[] }>} softphone-call-quality - A call quality warning started or ended (never for new figures alone).
  * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-held - A call was put on hold.
  * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-resumed - A held call was resumed.
  * @fires {CustomEvent<{ call: CallInfo; mode: TransferMode; target: string }>} softphone-transfer-completed - A transfer succeeded.
@@ -149,7 +153,7 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * @cssproperty [--soft-phone-radius=8px] - Corner radius.
  */
 export class SoftPhone extends LitElement {
-  static override styles = [styles, historyStyles, agentStyles, transferStyles];
+  static override styles = [styles, historyStyles, agentStyles, transferStyles, qualityStyles];
 
   // Declared here rather than with decorators: no decorator helper in the bundle.
   static override properties = {
@@ -169,11 +173,12 @@ export class SoftPhone extends LitElement {
     autoRegister: { attribute: 'auto-register', converter: autoRegisterConverter },
     iceServers: { attribute: false },
     callPolicy: { attribute: false },
+    qualityThresholds: { attribute: false },
   };
 
   static {
     // Internal state: reactive, but not part of the documented API.
-    for (const name of ['_number', '_dtmf', '_keypad', '_settings', '_devices', '_audio', '_now', '_announce', '_error', '_configErrors', '_lastEnded', '_history']) {
+    for (const name of ['_number', '_dtmf', '_keypad', '_settings', '_devices', '_audio', '_now', '_announce', '_error', '_configErrors', '_lastEnded', '_history', '_micFallback', '_audioTest']) {
       this.createProperty(name, { state: true });
     }
     this.createProperty('_xferOpen', { state: true });
@@ -224,6 +229,14 @@ export class SoftPhone extends LitElement {
   /** Which call operations are allowed when, e.g. `{ outbound: { blindTransfer: true } }`. */
   callPolicy: CallPolicy = {};
   /**
+   * When call quality warnings start, overriding any of the defaults `{ rttMs: 400, jitterMs: 30,
+   * lossPct: 3, mos: 3.5, silenceSeconds: 5, startSamples: 3, endSamples: 3 }` (a warning starts
+   * after its condition held for `startSamples` samples, about one a second, and ends after it was
+   * clear for `endSamples`). A bad value is an `INVALID_CONFIG` error naming it (the defaults apply).
+   * @type {Partial<QualityThresholds>}
+   */
+  qualityThresholds: Partial<QualityThresholds> = {};
+  /**
    * Engine settings outside the public API (keep-alive period, ICE candidate filter).
    * @internal
    */
@@ -248,6 +261,10 @@ export class SoftPhone extends LitElement {
   private _xferOpen = false;
   private _xferTarget = '';
   private _history = false;
+  private _micFallback = false;
+  /** The audio check in the settings panel: running (level so far) or done. */
+  private _audioTest: { running: boolean; level: number; result?: AudioTestResult } | undefined;
+  #tallies = new Map<string, QualityTally>();
   #historyCache: { key: string; raw: string | null; list: readonly CallRecord[] } | undefined;
 
   #password = '';
@@ -379,6 +396,8 @@ export class SoftPhone extends LitElement {
     // A fresh state per connection: nothing of a removed phone leaks into the re-added one.
     this.#phone = new PhoneState();
     this.#calls.clear();
+    this.#tallies.clear();
+    this._micFallback = false;
     this.#established.clear();
     this.#lostConnection = false;
     this.#appliedKey = '';
@@ -411,6 +430,29 @@ export class SoftPhone extends LitElement {
   }
 
   // ---- Public methods -------------------------------------------------------------------------
+
+  /**
+   * The pre-call check the settings panel offers: listens to the chosen microphone for 1.5 s (the
+   * panel shows its level live), then plays a short test tone on the chosen speaker and on the
+   * ringer output. Resolves `{ microphone: { level }, speaker: 'played' }` (level: the loudest RMS,
+   * 0..1); rejects `MEDIA_DENIED` when the microphone cannot be opened.
+   */
+  async testAudio(): Promise<AudioTestResult> {
+    this._audioTest = { running: true, level: 0 };
+    try {
+      const result = await runAudioTest({
+        ...this._audio,
+        onLevel: (level) => {
+          if (this._audioTest?.running) this._audioTest = { running: true, level };
+        },
+      });
+      this._audioTest = { running: false, level: result.microphone.level, result };
+      return result;
+    } catch (e) {
+      this._audioTest = undefined;
+      throw toSoftPhoneError(e, 'MEDIA_DENIED');
+    }
+  }
 
   /** Empties the call history of this `<extension>@<domain>` (in this browser). */
   async clearCallHistory(): Promise<void> {
@@ -604,7 +646,7 @@ export class SoftPhone extends LitElement {
     const configKeys = [
       'server', 'domain', 'extension', 'authUser', 'displayName', 'expires', 'refresh', 'prefix',
       'linkedServers', 'parkSlots', 'iceServers', 'callPolicy', 'autoRegister', 'engineOptions',
-      'provisioningUrl', 'agent', 'provisioningOptions',
+      'provisioningUrl', 'agent', 'provisioningOptions', 'qualityThresholds',
     ] as const;
     if (configKeys.some((k) => changed.has(k))) this.#scheduleApply();
     this.#reflectState();
@@ -622,10 +664,12 @@ export class SoftPhone extends LitElement {
 
   #apply(): void {
     const errors = [...this.#settings().errors];
-    try {
-      this.#provisioning();
-    } catch (e) {
-      errors.push(toSoftPhoneError(e, 'INVALID_CONFIG'));
+    for (const check of [() => this.#provisioning(), () => parseThresholds(this.qualityThresholds)]) {
+      try {
+        check();
+      } catch (e) {
+        errors.push(toSoftPhoneError(e, 'INVALID_CONFIG'));
+      }
     }
     const messages = errors.map((e) => e.message);
     if (messages.join('\n') !== this._configErrors.join('\n')) {
@@ -686,6 +730,7 @@ export class SoftPhone extends LitElement {
       ...(plan ? { classify: (user: string, name?: string, host?: string) => (this.#settings().plan ?? plan).classifyIncoming(user, name, host) } : {}),
       microphone: this._audio.microphone,
       speaker: this._audio.speaker,
+      qualityThresholds: this.#thresholds(),
       ...this.engineOptions,
     };
   }
@@ -858,6 +903,11 @@ export class SoftPhone extends LitElement {
   #onChange(phone: PhoneState, change: PhoneChange): void {
     // A disposed engine's late changes belong to a phone that is gone.
     if (phone !== this.#phone) return;
+    if (change.kind === 'quality') {
+      this.#onQuality(change);
+      this.requestUpdate();
+      return;
+    }
     if (change.kind === 'registration') this.#onRegistration(change);
     else if (change.kind === 'call') {
       this.#onCall(change.call);
@@ -931,8 +981,30 @@ export class SoftPhone extends LitElement {
       this._keypad = false;
       this._dtmf = '';
     }
-    emit(this, 'softphone-call-ended', { call });
-    this.#remember(call);
+    const quality = this.#tallies.get(call.id)?.summary();
+    this.#tallies.delete(call.id);
+    emit(this, 'softphone-call-ended', { call, ...(quality ? { quality } : {}) });
+    this.#remember(call, quality);
+  }
+
+  /** New quality figures: kept for the history; an event only when a warning starts or ends. */
+  #onQuality(change: Extract<PhoneChange, { kind: 'quality' }>): void {
+    const { call, started, ended } = change;
+    if (!this.#calls.has(call.id)) return;
+    this.#calls.set(call.id, call);
+    let tally = this.#tallies.get(call.id);
+    if (!tally) this.#tallies.set(call.id, (tally = new QualityTally()));
+    tally.add(call.quality, call.warnings);
+    if (started.length || ended.length) emit(this, 'softphone-call-quality', { call, warnings: [...call.warnings], started, ended });
+  }
+
+  /** The thresholds in force: the host's override, or the defaults while it is invalid. */
+  #thresholds(): QualityThresholds {
+    try {
+      return parseThresholds(this.qualityThresholds);
+    } catch {
+      return parseThresholds(undefined);
+    }
   }
 
   #onNotice(notice: PhoneNotice): void {
@@ -954,8 +1026,8 @@ export class SoftPhone extends LitElement {
   }
 
   /** Keeps the last 100 calls of this extension in localStorage. */
-  #remember(call: CallInfo): void {
-    const record = recordFromCall(call);
+  #remember(call: CallInfo, quality?: QualitySummary): void {
+    const record = recordFromCall(call, quality);
     const key = this.#historyKey();
     if (!record || !key) return;
     try {
@@ -1202,10 +1274,16 @@ export class SoftPhone extends LitElement {
         ? this.#notice(t('soundBlocked'), undefined, html`<button class="btn mini text" data-action="enable-sound" @click=${this.#enableSound}>${t('enableSound')}</button>`)
         : nothing}
       ${this._settings
-        ? renderSettings(this._devices, this._audio, canChooseOutput(), t, { change: this.#changeDevice, close: this.#toggleSettings })
+        ? renderSettings(this._devices, this._audio, canChooseOutput(), t, {
+            change: this.#changeDevice,
+            close: this.#toggleSettings,
+            test: () => this.#run(() => this.testAudio(), 'MEDIA_DENIED'),
+          }, this._audioTest)
         : nothing}
       ${ringing.map((c) => renderIncoming(c, active !== undefined, t, this.#callHandlers))}
       ${active ? renderCurrentCall(active, this._now, this._keypad, t, this.#callHandlers) : nothing}
+      ${renderQualityNotices(active, t)}
+      ${this._micFallback && calls.length ? this.#notice(t('micFallback'), () => (this._micFallback = false)) : nothing}
       ${this.#renderTransfer(active, t)}
       ${this.#phone.parked.length ? renderParked(this.#phone.parked, t, (slot) => this.#run(() => this.retrieve(slot))) : nothing}
       ${calls.length >= 2 ? renderCallList(calls, active?.id, t, this.#callHandlers) : nothing}

@@ -31,6 +31,8 @@ import { SoftPhoneError } from '../errors.js';
 import { logger } from '../logger.js';
 import { SipConnection } from './connection.js';
 import { CallAudio } from './media.js';
+import { QualitySampler } from './quality-sampler.js';
+import { DEFAULT_THRESHOLDS } from '../core/call-quality.js';
 import { ALLOW_UPDATE, notifyReferrerProperly } from './pbx-interop.js';
 import { isEarlyMediaProgress } from './session-timer.js';
 import { isBusyStatus, referredByUser, remoteHoldIn, sipfragStatus, transferFailure, type ReferOutcome } from './transfer.js';
@@ -49,6 +51,8 @@ interface CallContext {
   id: string;
   session: Inviter | Invitation;
   audio?: CallAudio;
+  /** Reads the call's quality once a second while it is up. */
+  sampler?: QualitySampler;
   /** Set by whoever knows first why the call ends (local action, final response, BYE). */
   endCause?: EndCause;
   ended: boolean;
@@ -252,7 +256,7 @@ export class SipEngine implements PhoneEngine {
     this.#state.addCall({ ...call, state: CallState.Ringing });
   }
 
-  async #replace(ctx: CallContext, replaced: CallContext, call: Omit<CallInfo, 'state' | 'startedAt' | 'muted' | 'held'>): Promise<void> {
+  async #replace(ctx: CallContext, replaced: CallContext, call: Omit<CallInfo, 'state' | 'startedAt' | 'muted' | 'held' | 'warnings'>): Promise<void> {
     const invitation = ctx.session as Invitation;
     replaced.endCause = 'replaced';
     await this.#holdOthers([ctx.id, replaced.id]);
@@ -652,6 +656,7 @@ export class SipEngine implements PhoneEngine {
       if (next === SessionState.Established || next === SessionState.Terminated) clearTimeout(ctx.noAnswerTimer);
       if (next === SessionState.Established) {
         this.#move(ctx, CallState.Established);
+        this.#startSampler(ctx);
         // our own call to a slot we parked in: the call is back with us
         if (ctx.session instanceof Inviter) this.#unpark(ctx.session.remoteIdentity.uri.user ?? '');
       }
@@ -661,6 +666,23 @@ export class SipEngine implements PhoneEngine {
         queueMicrotask(() => this.#finish(ctx));
       }
     });
+  }
+
+  /** Quality figures and warnings of an established call, into its snapshot, about once a second. */
+  #startSampler(ctx: CallContext): void {
+    if (ctx.sampler || ctx.ended) return;
+    ctx.sampler = new QualitySampler({
+      peerConnection: () => peerConnectionOf(ctx.session),
+      context: () => {
+        const info = this.#state.getCall(ctx.id);
+        return { held: !!info && (info.held || !!info.remoteHeld), muted: !!info?.muted };
+      },
+      thresholds: () => this.#connection.config?.qualityThresholds ?? DEFAULT_THRESHOLDS,
+      onUpdate: (update) => {
+        if (!ctx.ended) this.#state.setQuality(ctx.id, update.quality, update.warnings);
+      },
+    });
+    ctx.sampler.start();
   }
 
   async #holdOthers(except: readonly string[]): Promise<void> {
@@ -693,6 +715,7 @@ export class SipEngine implements PhoneEngine {
     clearTimeout(ctx.noAnswerTimer);
     this.#calls.delete(ctx.id);
     ctx.audio?.stop();
+    ctx.sampler?.stop();
     if (this.#state.getCall(ctx.id)) {
       const answered = this.#state.getCall(ctx.id)?.answeredAt !== undefined;
       const fallback: EndCause = ctx.session instanceof Invitation && !answered ? 'no-answer' : answered ? 'remote-hangup' : 'failed';
