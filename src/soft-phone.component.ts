@@ -55,7 +55,7 @@ export const autoRegisterConverter = {
 };
 
 /** Internal engine settings the public API does not cover (tests and the lab). */
-export type EngineOptions = Partial<Pick<EngineConfig, 'keepAlive' | 'candidateFilter'>>;
+export type EngineOptions = Partial<Pick<EngineConfig, 'keepAlive' | 'candidateFilter' | 'qualitySampling'>>;
 
 // Built at run time so the manifest analyzer does not list it as a documented attribute.
 const PASSWORD_ATTRIBUTE = ['pass', 'word'].join('');
@@ -980,6 +980,7 @@ export class SoftPhone extends LitElement {
     if (!this.#phone.calls.length) {
       this._keypad = false;
       this._dtmf = '';
+      this._micFallback = false;
     }
     const quality = this.#tallies.get(call.id)?.summary();
     this.#tallies.delete(call.id);
@@ -1011,6 +1012,8 @@ export class SoftPhone extends LitElement {
     if (notice.type === 'registering') {
       // Reconnect attempts while the connection is lost; the first attempt is the state change.
       if (this.#phone.registration === RegistrationState.ConnectionLost) emit(this, 'softphone-registering', { server: notice.server });
+    } else if (notice.type === 'microphone-fallback') {
+      this._micFallback = true;
     } else if (notice.type !== 'parked-changed') {
       // The other notices are events of the same name with the same fields.
       const { type, ...detail } = notice;

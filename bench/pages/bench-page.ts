@@ -397,6 +397,45 @@ async function elementCall(options: { marks?: boolean } = {}): Promise<CallResul
   return result;
 }
 
+/**
+ * One established element call held for the main-thread measurement of the quality sampler:
+ * `sampling` false is the baseline (the same call without the sampler). Resolves once the call is
+ * up and, with sampling, both phones have their first figures.
+ */
+async function elementHoldStart(sampling: boolean): Promise<void> {
+  if (!pair) throw new Error('no element pair');
+  const { a, b, bNumber } = pair;
+  for (const el of [a, b]) el.engineOptions = { candidateFilter: ['127.0.0.1'], qualitySampling: sampling };
+  // the new engine options are applied after the element's update
+  await new Promise((r) => setTimeout(r, 0));
+  const established = waitEvent(a, 'softphone-call-established');
+  await a.call(bNumber);
+  await established;
+  const measured = (el: SoftPhoneLike): boolean => (el as unknown as { calls: { quality?: unknown }[] }).calls.some((c) => c.quality);
+  if (sampling) {
+    const t0 = performance.now();
+    while (!(measured(a) && measured(b))) {
+      if (performance.now() - t0 > 10_000) throw new Error('no quality figures within 10 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  longTasks = [];
+  recording = true;
+}
+
+/** Ends the held call; returns the long tasks seen while it was held. */
+async function elementHoldEnd(): Promise<{ longTasks: number; longestMs: number }> {
+  if (!pair) throw new Error('no element pair');
+  const { a, b } = pair;
+  const seen = { longTasks: longTasks.length, longestMs: Math.max(0, ...longTasks.map((t) => t.duration)) };
+  const ended = Promise.all([waitEvent(a, 'softphone-call-ended', 15_000), waitEvent(b, 'softphone-call-ended', 15_000)]);
+  await a.hangup();
+  await ended;
+  for (const el of [a, b]) el.engineOptions = { candidateFilter: ['127.0.0.1'] };
+  resetMarks();
+  return seen;
+}
+
 /** Empties both elements' call history (to see how much of the heap it holds). */
 function clearElementHistory(): void {
   for (const el of pair ? [pair.a, pair.b] : []) (el as unknown as { clearCallHistory?: () => void }).clearCallHistory?.();
@@ -697,6 +736,8 @@ const api = {
   elementPair,
   elementCall,
   elementPairStop,
+  elementHoldStart,
+  elementHoldEnd,
   clearElementHistory,
   plainPair,
   plainCall,

@@ -35,6 +35,8 @@ export interface EngineConfig {
   microphone?: string;
   /** Speaker `deviceId` for call audio (`setSinkId`; '' or absent: the default output). */
   speaker?: string;
+  /** Internal (benchmark baseline): `false` reads no call quality. */
+  qualitySampling?: boolean;
   /** When call quality warnings start (`qualityThresholds`, completed with the defaults). */
   qualityThresholds?: QualityThresholds;
 }

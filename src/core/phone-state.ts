@@ -88,7 +88,9 @@ export type PhoneNotice =
   | { type: 'transfer-completed'; call: CallInfo; mode: TransferMode; target: string }
   | { type: 'transfer-failed'; call: CallInfo; mode: TransferMode; target: string; code: string; reason: string }
   | { type: 'call-parked'; call: CallInfo; slot: string }
-  | { type: 'parked-changed'; parked: readonly ParkedCall[] };
+  | { type: 'parked-changed'; parked: readonly ParkedCall[] }
+  /** The call's microphone went away (unplugged, ended): the default microphone took its place. */
+  | { type: 'microphone-fallback'; call: CallInfo };
 
 export type PhoneChange =
   | { kind: 'registration'; from: RegistrationState; to: RegistrationState; detail: RegistrationDetail }

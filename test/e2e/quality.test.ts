@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, describe } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, openPhonePage, Phone, toneWav, until, withLab, type CallSnapshot, type RecordedEvent } from './harness.js';
+import { launchBrowser, mediaLeft, openPhonePage, Phone, toneWav, until, withLab, type CallSnapshot, type RecordedEvent } from './harness.js';
 
 interface Quality {
   mos: number;
@@ -224,6 +224,39 @@ describe('call quality on real calls', () => {
       console.log(`far end silent -> no-audio-in ${ms(silent.t - t0)}; audio back -> ended ${ms(back.t - t1)}`);
       assert.ok(silent.t - t0 >= 4_500, 'not before 5 s without packets');
       assert.ok(!(await qualityEvents(carol)).some(started('no-audio-out')), 'carol kept sending: no no-audio-out there');
+    } finally {
+      await close(alice, carol);
+    }
+  });
+
+  fx.test('the microphone goes away mid-call: the default one takes over, the agent is told, carol keeps hearing alice', async () => {
+    const alice = await phone('3999');
+    const carol = await phone('4000');
+    try {
+      await talk(alice, carol);
+      await figures(carol, 'carol hears alice', (q) => q.audioLevelIn > 0.01);
+      // The device's track ends (as when it is unplugged) and the browser reports a device change.
+      const before = await alice.page.evaluate(() => {
+        const w = window as unknown as { __pcs: RTCPeerConnection[] };
+        const track = w.__pcs.at(-1)!.getSenders().find((s) => s.track?.kind === 'audio')!.track!;
+        track.stop();
+        navigator.mediaDevices.dispatchEvent(new Event('devicechange'));
+        return track.id;
+      });
+      await until(async () => (await alice.dom()).includes('the default microphone is used now'), 'the fallback notice');
+      const now = await alice.page.evaluate(() => {
+        const w = window as unknown as { __pcs: RTCPeerConnection[] };
+        const track = w.__pcs.at(-1)!.getSenders().find((s) => s.track?.kind === 'audio')!.track!;
+        return { id: track.id, state: track.readyState };
+      });
+      assert.notEqual(now.id, before);
+      assert.equal(now.state, 'live');
+      // carol's figures over the next seconds: alice's tone still arrives, no silence warning
+      const t = await carol.now();
+      await until(async () => (await carol.now()) - t > 6_000 && (await liveCall(carol)).quality!.audioLevelIn > 0.01, 'carol still hears alice');
+      assert.ok(!(await qualityEvents(carol)).some(started('no-audio-in')));
+      await hangUp(alice, carol);
+      assert.equal((await mediaLeft(alice.page)).tracks, 0, 'the replacement microphone is released with the call');
     } finally {
       await close(alice, carol);
     }
