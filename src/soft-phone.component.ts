@@ -36,7 +36,7 @@ import { historyStyles, renderHistory, type HistoryHandlers } from './ui/history
 import { renderHeader } from './ui/header.js';
 import { icons } from './ui/icons.js';
 import { renderSettings } from './ui/settings.js';
-import { qualityStyles, renderQualityNotices } from './ui/quality.js';
+import { qualityBars, qualityStyles, renderQualityNotices } from './ui/quality.js';
 import { runAudioTest, type AudioTestResult } from './audio/audio-test.js';
 
 /** The text of `softphone-connection-lost` (the UI shows it in the element's language). */
@@ -98,6 +98,14 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * calls with their prefix and server label (`113999`, kind `linked`, server `Tokyo`). The UI lists
  * them behind a "Recent calls" toggle: choosing an entry puts its number in the dialpad, the phone
  * button next to it calls it.
+ *
+ * Call quality: while a call is established, `CallInfo.quality` holds the latest figures (about once
+ * a second from `getStats()`: an E-model MOS estimate, round trip, jitter, loss both ways over the
+ * last 5 s, audio levels) without any event; `CallInfo.warnings` and `softphone-call-quality`
+ * change only when a warning (`high-rtt`, `high-jitter`, `high-packet-loss`, `low-mos`,
+ * `no-audio-in`, `no-audio-out`) starts or ends, by `qualityThresholds`. The call card shows bars
+ * with the figures in their tooltip and a notice with advice per warning. A microphone that goes
+ * away mid-call is replaced by the default one, and the card says so.
  *
  * @summary Browser-embeddable WebRTC softphone.
  *
@@ -346,7 +354,8 @@ export class SoftPhone extends LitElement {
   /**
    * The call history of this `<extension>@<domain>`: the last 100 ended calls, newest first, kept in
    * localStorage. Each record is `{ id, direction, remote, startedAt, answeredAt?, endedAt, endCause,
-   * transferredBy? }`; a linked-server call keeps `remote` as shown (prefix + extension, `kind:
+   * transferredBy?, quality? }` (`quality`: `{ mosAvg, mosMin, warnings }` of a measured call); a
+   * linked-server call keeps `remote` as shown (prefix + extension, `kind:
    * 'linked'`, `prefix`, `server`). Empty while extension or domain is not set.
    * @readonly
    * @type {readonly CallRecord[]}
@@ -904,8 +913,9 @@ export class SoftPhone extends LitElement {
     // A disposed engine's late changes belong to a phone that is gone.
     if (phone !== this.#phone) return;
     if (change.kind === 'quality') {
-      this.#onQuality(change);
-      this.requestUpdate();
+      // The call clock re-renders every second anyway (and the tooltip's figures with it): only a
+      // warning or a new number of bars needs a render of its own.
+      if (this.#onQuality(change)) this.requestUpdate();
       return;
     }
     if (change.kind === 'registration') this.#onRegistration(change);
@@ -989,14 +999,17 @@ export class SoftPhone extends LitElement {
   }
 
   /** New quality figures: kept for the history; an event only when a warning starts or ends. */
-  #onQuality(change: Extract<PhoneChange, { kind: 'quality' }>): void {
+  #onQuality(change: Extract<PhoneChange, { kind: 'quality' }>): boolean {
     const { call, started, ended } = change;
-    if (!this.#calls.has(call.id)) return;
+    const prev = this.#calls.get(call.id);
+    if (!prev) return false;
     this.#calls.set(call.id, call);
     let tally = this.#tallies.get(call.id);
     if (!tally) this.#tallies.set(call.id, (tally = new QualityTally()));
     tally.add(call.quality, call.warnings);
     if (started.length || ended.length) emit(this, 'softphone-call-quality', { call, warnings: [...call.warnings], started, ended });
+    const bars = (c: CallInfo): number => (c.quality ? qualityBars(c.quality.mos) : 0);
+    return started.length > 0 || ended.length > 0 || bars(prev) !== bars(call);
   }
 
   /** The thresholds in force: the host's override, or the defaults while it is invalid. */
