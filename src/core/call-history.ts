@@ -138,8 +138,8 @@ function toRecord(value: Record<string, unknown>): CallRecord | undefined {
   if (by === null) return undefined;
   const party = isObject(remote) ? toRemote(remote) : undefined;
   if (!party) return undefined;
+  // a malformed quality summary is left out; the call itself is still worth keeping
   const summary = toQuality(quality);
-  if (summary === null) return undefined;
   return {
     id,
     direction: direction as CallDirection,
@@ -155,13 +155,12 @@ function toRecord(value: Record<string, unknown>): CallRecord | undefined {
 
 const isMos = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 1 && v <= 4.5;
 
-/** A clean quality summary; undefined when absent, null when malformed. */
-function toQuality(value: unknown): QualitySummary | undefined | null {
-  if (value === undefined) return undefined;
-  if (!isObject(value)) return null;
+/** A clean quality summary; undefined when absent or malformed. */
+function toQuality(value: unknown): QualitySummary | undefined {
+  if (!isObject(value)) return undefined;
   const { mosAvg, mosMin, warnings } = value;
-  if (!isMos(mosAvg) || !isMos(mosMin) || mosMin > mosAvg) return null;
-  if (!Array.isArray(warnings) || !warnings.every((w) => (QUALITY_WARNINGS as readonly unknown[]).includes(w))) return null;
+  if (!isMos(mosAvg) || !isMos(mosMin) || mosMin > mosAvg) return undefined;
+  if (!Array.isArray(warnings) || !warnings.every((w) => (QUALITY_WARNINGS as readonly unknown[]).includes(w))) return undefined;
   return { mosAvg, mosMin, warnings: [...new Set(warnings as QualityWarning[])] };
 }
 
