@@ -340,6 +340,24 @@ async function measureSampler(page: Page, cdp: CDPSession) {
       if (sampling) longest = Math.max(longest, seen.longestMs);
     }
   }
+  // The sampler's work alone, amplified: many samples back to back on one held call, against the
+  // same loop without getStats (each sample and each baseline step is its own task).
+  const LOOP = QUICK ? 100 : 300;
+  const loop: Record<'on' | 'off', MainThread[]> = { on: [], off: [] };
+  await page.evaluate((s) => (window as unknown as Bench).bench.elementHoldStart(s), false);
+  try {
+    for (let i = 0; i < 3; i++) {
+      for (const sampling of [true, false]) {
+        const { cpu } = await withMainThread(cdp, () => page.evaluate(({ n, b }) => (window as unknown as Bench).bench.samplerLoop(n, b), { n: LOOP, b: !sampling }));
+        loop[sampling ? 'on' : 'off'].push(cpu);
+      }
+    }
+  } finally {
+    await page.evaluate(() => (window as unknown as Bench).bench.elementHoldEnd());
+  }
+  const lOn = cpuStats(loop.on);
+  const lOff = cpuStats(loop.off);
+  const perSample = { task: Math.round(((lOn.task - lOff.task) / LOOP) * 1000) / 1000, script: Math.round(((lOn.script - lOff.script) / LOOP) * 1000) / 1000 };
   const a = cpuStats(on);
   const b = cpuStats(off);
   const seconds = HOLD_MS / 1000;
@@ -351,6 +369,8 @@ async function measureSampler(page: Page, cdp: CDPSession) {
     baseline: b,
     /** Main-thread ms per second of call, one phone (median task time difference / 2 phones / seconds). */
     addedPerPhonePerSecond: { task: perPhonePerSecond(a.task, b.task), script: perPhonePerSecond(a.script, b.script), layoutAndStyle: perPhonePerSecond(a.layoutAndStyle, b.layoutAndStyle) },
+    /** Main-thread ms per sample (one a second per call), from LOOP samples back to back vs the same loop without them. */
+    perSample: { ...perSample, samples: LOOP },
     longTasks: { withSampler: longTasks.on.reduce((x, y) => x + y, 0), baseline: longTasks.off.reduce((x, y) => x + y, 0), longestWithSamplerMs: Math.round(longest) },
   };
 }
@@ -700,7 +720,11 @@ function printReport(r: Results): void {
         ['added per phone per second', ms(s.addedPerPhonePerSecond.task), ms(s.addedPerPhonePerSecond.script), ms(s.addedPerPhonePerSecond.layoutAndStyle), ''],
       ]),
     );
-    out.push(`added per phone for a 3-minute call: ${ms(s.addedPerPhonePerSecond.task * 180)} of main-thread time; longest task while sampling: ${s.longTasks.longestWithSamplerMs} ms`);
+    out.push(
+      `the sampler's own work (${s.perSample.samples} samples back to back vs the same loop without them): ${s.perSample.task.toFixed(3)} ms main-thread task time per sample ` +
+        `(script ${s.perSample.script.toFixed(3)} ms), i.e. per call ${(s.perSample.task * 180).toFixed(0)} ms over 3 minutes; longest task while held calls were sampled: ${s.longTasks.longestWithSamplerMs} ms`,
+    );
+    out.push('(the held-call rows compare whole pages over the hold: on this shared machine their difference is within the noise)');
   }
   if (r.memory) {
     const m = r.memory as Record<'element' | 'plain', { calls: number; heapGrowth: number; heapGrowthPerCall: number; liveAfterCalls: { peerConnections: number; tracks: number } }>;

@@ -8,6 +8,8 @@
  * round trips through Playwright never enter a measurement.
  */
 import { Inviter, Registerer, RegistererState, SessionState, UserAgent, type Invitation, type Session } from 'sip.js';
+import { QualityMonitor } from '../../src/core/call-quality.js';
+import { sampleFromStats } from '../../src/sip/quality-sampler.js';
 
 export interface Account {
   extension: string;
@@ -423,6 +425,26 @@ async function elementHoldStart(sampling: boolean): Promise<void> {
   recording = true;
 }
 
+/**
+ * The sampler's own work, `count` samples back to back on the held call's peer connection: what
+ * the element does once a second (getStats(), reading the report, the warning logic). `baseline`
+ * runs the same loop with an empty await instead. Returns the wall time.
+ */
+async function samplerLoop(count: number, baseline: boolean): Promise<number> {
+  const pc = [...openPcs].find((p) => p.connectionState === 'connected');
+  if (!pc) throw new Error('no connected peer connection');
+  const monitor = new QualityMonitor();
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    if (baseline) await Promise.resolve(i);
+    else {
+      const report = await pc.getStats();
+      monitor.add(sampleFromStats(report, performance.now() + i * 1000), { held: false, muted: false });
+    }
+  }
+  return performance.now() - t0;
+}
+
 /** Ends the held call; returns the long tasks seen while it was held. */
 async function elementHoldEnd(): Promise<{ longTasks: number; longestMs: number }> {
   if (!pair) throw new Error('no element pair');
@@ -738,6 +760,7 @@ const api = {
   elementPairStop,
   elementHoldStart,
   elementHoldEnd,
+  samplerLoop,
   clearElementHistory,
   plainPair,
   plainCall,
