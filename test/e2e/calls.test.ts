@@ -147,12 +147,21 @@ describe('calls with real audio', () => {
     await hangUpAll();
   });
 
-  fx.test('carol hangs up: remote-hangup for alice', async () => {
+  fx.test('carol hangs up: remote-hangup for alice, whose phone answers the BYE with 200', async () => {
     await connect(false);
     const [a, c] = [await endedCount(alice), await endedCount(carol)];
     await carol.invoke('hangup');
     assert.equal((await ended(carol, c + 1)).detail.call?.endCause, 'hangup');
     assert.equal((await ended(alice, a + 1)).detail.call?.endCause, 'remote-hangup');
+    // The far end (and the server's transaction) learn the BYE arrived: one 200 from alice, and carol
+    // never sees the server give up on it (a 408 or a retransmitted BYE).
+    const bye = await until(async () => sipFrames(alice.page).find((f) => f.direction === 'received' && f.text.startsWith('BYE ')), 'the BYE at alice');
+    const callId = /^Call-ID:\s*(\S+)/im.exec(bye.text)?.[1];
+    const answered = () => sipFrames(alice.page).filter((f) => f.direction === 'sent' && f.text.startsWith('SIP/2.0 200') && /^CSeq:\s*\d+ BYE/im.test(f.text) && f.text.includes(callId ?? '?'));
+    await until(async () => answered().length > 0, "alice's 200 to the BYE");
+    const byeReplies = () => sipFrames(carol.page).filter((f) => f.direction === 'received' && /^SIP\/2\.0 \d+/.test(f.text) && /^CSeq:\s*\d+ BYE/im.test(f.text) && f.text.includes(callId ?? '?'));
+    await until(async () => byeReplies().length > 0, "the answer to carol's BYE");
+    assert.deepEqual(byeReplies().map((f) => f.text.split('\r\n')[0]), ['SIP/2.0 200 OK'], "carol's BYE is answered 200, once");
   });
 
   fx.test('carol declines: declined on both sides', async () => {
