@@ -313,6 +313,9 @@ export class QualityMonitor {
   /** Adds a sample; undefined until there are two samples to compare. */
   add(sample: QualitySample, context: QualityContext): QualityUpdate | undefined {
     const t = this.#thresholds;
+    // Before the first packet arrives the counters say nothing, and what the receiver counts while
+    // media starts (set-up losses) is not the call's quality: the window starts once packets flow.
+    if (this.#samples.length === 0 && sample.packetsReceived === 0) return undefined;
     // A counter that went back (a new receiver after a re-INVITE) starts a new window.
     const prev = this.#samples[this.#samples.length - 1];
     if (prev && (sample.packetsReceived < prev.packetsReceived || sample.packetsSent < prev.packetsSent || sample.at <= prev.at)) this.#samples = [];

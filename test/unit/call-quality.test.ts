@@ -214,6 +214,13 @@ describe('QualityMonitor', () => {
     assert.ok(startsOf(run(silent, d, 8, { silentIn: true })).includes('no-audio-in'));
   });
 
+  it('no window before the first packet arrives', () => {
+    const m = new QualityMonitor();
+    const idle = { ...new FakeCall().sample(), packetsReceived: 0, packetsLost: 0 };
+    assert.equal(m.add(idle, { held: false, muted: false }), undefined);
+    assert.equal(m.add({ ...idle, at: 2000 }, { held: false, muted: false }), undefined);
+  });
+
   it('counters that go back (a new receiver) start a new window instead of a negative loss', () => {
     const m = new QualityMonitor();
     const c = new FakeCall();
