@@ -1,6 +1,7 @@
 /**
  * The element's DOM events: one map, one typed `emit()`. Every detail is a plain snapshot.
  */
+import type { QualitySummary, QualityWarning } from './core/call-quality.js';
 import type { CallInfo, TransferMode } from './core/types.js';
 import type { ErrorCode } from './errors.js';
 
@@ -15,7 +16,9 @@ export interface SoftPhoneEventMap {
   'softphone-incoming-call': { call: CallInfo };
   'softphone-call-state': { call: CallInfo };
   'softphone-call-established': { call: CallInfo };
-  'softphone-call-ended': { call: CallInfo };
+  /** `quality`: the call's average and worst MOS and its warnings (absent when it was never measured). */
+  'softphone-call-ended': { call: CallInfo; quality?: QualitySummary };
+  'softphone-call-quality': { call: CallInfo; warnings: QualityWarning[]; started: QualityWarning[]; ended: QualityWarning[] };
   'softphone-call-held': { call: CallInfo };
   'softphone-call-resumed': { call: CallInfo };
   'softphone-transfer-completed': { call: CallInfo; mode: TransferMode; target: string };
@@ -40,6 +43,7 @@ declare global {
     'softphone-call-state': CustomEvent<SoftPhoneEventMap['softphone-call-state']>;
     'softphone-call-established': CustomEvent<SoftPhoneEventMap['softphone-call-established']>;
     'softphone-call-ended': CustomEvent<SoftPhoneEventMap['softphone-call-ended']>;
+    'softphone-call-quality': CustomEvent<SoftPhoneEventMap['softphone-call-quality']>;
     'softphone-call-held': CustomEvent<SoftPhoneEventMap['softphone-call-held']>;
     'softphone-call-resumed': CustomEvent<SoftPhoneEventMap['softphone-call-resumed']>;
     'softphone-transfer-completed': CustomEvent<SoftPhoneEventMap['softphone-transfer-completed']>;

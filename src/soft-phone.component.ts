@@ -1,6 +1,7 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { canChooseOutput, listAudioDevices, loadAudioPrefs, saveAudioPrefs, type AudioDevices, type AudioPrefs } from './audio/devices.js';
 import { TonePlayer, type ToneKind } from './audio/tones.js';
+import { parseThresholds, QualityTally, type QualitySummary, type QualityThresholds } from './core/call-quality.js';
 import { addRecord, historyStorageKey, parseHistory, recordFromCall, serializeHistory, type CallRecord } from './core/call-history.js';
 import { assertCallOperation, assertTransferPair, blockReason, describeOperations, stateBlockReason, type CallOperation, type CallPolicy } from './core/call-policy.js';
 import { createDialPlan, formatRemote, parseParkSlots, type DialPlan } from './core/dial-plan.js';
@@ -36,6 +37,8 @@ import { historyStyles, renderHistory, type HistoryHandlers } from './ui/history
 import { renderHeader } from './ui/header.js';
 import { icons } from './ui/icons.js';
 import { renderSettings } from './ui/settings.js';
+import { qualityBars, qualityStyles, renderQualityNotices } from './ui/quality.js';
+import { runAudioTest, type AudioTestResult } from './audio/audio-test.js';
 
 /** The text of `softphone-connection-lost` (the UI shows it in the element's language). */
 export const CONNECTION_LOST_MESSAGE = 'SIP phone has lost connection with the system';
@@ -53,7 +56,7 @@ export const autoRegisterConverter = {
 };
 
 /** Internal engine settings the public API does not cover (tests and the lab). */
-export type EngineOptions = Partial<Pick<EngineConfig, 'keepAlive' | 'candidateFilter'>>;
+export type EngineOptions = Partial<Pick<EngineConfig, 'keepAlive' | 'candidateFilter' | 'qualitySampling'>>;
 
 // Built at run time so the manifest analyzer does not list it as a documented attribute.
 const PASSWORD_ATTRIBUTE = ['pass', 'word'].join('');
@@ -97,6 +100,14 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * them behind a "Recent calls" toggle: choosing an entry puts its number in the dialpad, the phone
  * button next to it calls it.
  *
+ * Call quality: while a call is established, `CallInfo.quality` holds the latest figures (about once
+ * a second from `getStats()`: an E-model MOS estimate, round trip, jitter, loss both ways over the
+ * last 5 s, audio levels) without any event; `CallInfo.warnings` and `softphone-call-quality`
+ * change only when a warning (`high-rtt`, `high-jitter`, `high-packet-loss`, `low-mos`,
+ * `no-audio-in`, `no-audio-out`) starts or ends, by `qualityThresholds`. The call card shows bars
+ * with the figures in their tooltip and a notice with advice per warning. A microphone that goes
+ * away mid-call is replaced by the default one, and the card says so.
+ *
  * @summary Browser-embeddable WebRTC softphone.
  *
  * @fires {CustomEvent<{ server: string }>} softphone-registering - A registration attempt starts (also each reconnect attempt).
@@ -109,7 +120,8 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * @fires {CustomEvent<{ call: CallInfo }>} softphone-incoming-call - A call rings.
  * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-state - Any change of any call.
  * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-established - A call is connected.
- * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-ended - A call ended; `call.endCause` says why.
+ * @fires {CustomEvent<{ call: CallInfo; quality?: QualitySummary }>} softphone-call-ended - A call ended; `call.endCause` says why, `quality` (calls that were measured) its average and worst MOS and its warnings.
+ * @fires {CustomEvent<{ call: CallInfo; warnings: QualityWarning[]; started: QualityWarning[]; ended: QualityWarning[] }>} softphone-call-quality - A call quality warning started or ended (never for new figures alone).
  * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-held - A call was put on hold.
  * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-resumed - A held call was resumed.
  * @fires {CustomEvent<{ call: CallInfo; mode: TransferMode; target: string }>} softphone-transfer-completed - A transfer succeeded.
@@ -150,7 +162,7 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * @cssproperty [--soft-phone-radius=8px] - Corner radius.
  */
 export class SoftPhone extends LitElement {
-  static override styles = [styles, historyStyles, agentStyles, transferStyles];
+  static override styles = [styles, historyStyles, agentStyles, transferStyles, qualityStyles];
 
   // Declared here rather than with decorators: no decorator helper in the bundle.
   static override properties = {
@@ -170,11 +182,12 @@ export class SoftPhone extends LitElement {
     autoRegister: { attribute: 'auto-register', converter: autoRegisterConverter },
     iceServers: { attribute: false },
     callPolicy: { attribute: false },
+    qualityThresholds: { attribute: false },
   };
 
   static {
     // Internal state: reactive, but not part of the documented API.
-    for (const name of ['_number', '_dtmf', '_keypad', '_settings', '_devices', '_audio', '_now', '_announce', '_error', '_configErrors', '_lastEnded', '_history']) {
+    for (const name of ['_number', '_dtmf', '_keypad', '_settings', '_devices', '_audio', '_now', '_announce', '_error', '_configErrors', '_lastEnded', '_history', '_micFallback', '_audioTest']) {
       this.createProperty(name, { state: true });
     }
     this.createProperty('_xferOpen', { state: true });
@@ -225,6 +238,14 @@ export class SoftPhone extends LitElement {
   /** Which call operations are allowed when, e.g. `{ outbound: { blindTransfer: true } }`. */
   callPolicy: CallPolicy = {};
   /**
+   * When call quality warnings start, overriding any of the defaults `{ rttMs: 400, jitterMs: 30,
+   * lossPct: 3, mos: 3.5, silenceSeconds: 5, startSamples: 3, endSamples: 3 }` (a warning starts
+   * after its condition held for `startSamples` samples, about one a second, and ends after it was
+   * clear for `endSamples`). A bad value is an `INVALID_CONFIG` error naming it (the defaults apply).
+   * @type {Partial<QualityThresholds>}
+   */
+  qualityThresholds: Partial<QualityThresholds> = {};
+  /**
    * Engine settings outside the public API (keep-alive period, ICE candidate filter).
    * @internal
    */
@@ -249,6 +270,10 @@ export class SoftPhone extends LitElement {
   private _xferOpen = false;
   private _xferTarget = '';
   private _history = false;
+  private _micFallback = false;
+  /** The audio check in the settings panel: running (level so far) or done. */
+  private _audioTest: { running: boolean; level: number; result?: AudioTestResult } | undefined;
+  #tallies = new Map<string, QualityTally>();
   #historyCache: { key: string; raw: string | null; list: readonly CallRecord[] } | undefined;
 
   #password = '';
@@ -330,7 +355,8 @@ export class SoftPhone extends LitElement {
   /**
    * The call history of this `<extension>@<domain>`: the last 100 ended calls, newest first, kept in
    * localStorage. Each record is `{ id, direction, remote, startedAt, answeredAt?, endedAt, endCause,
-   * transferredBy? }`; a linked-server call keeps `remote` as shown (prefix + extension, `kind:
+   * transferredBy?, quality? }` (`quality`: `{ mosAvg, mosMin, warnings }` of a measured call); a
+   * linked-server call keeps `remote` as shown (prefix + extension, `kind:
    * 'linked'`, `prefix`, `server`). Empty while extension or domain is not set.
    * @readonly
    * @type {readonly CallRecord[]}
@@ -380,6 +406,8 @@ export class SoftPhone extends LitElement {
     // A fresh state per connection: nothing of a removed phone leaks into the re-added one.
     this.#phone = new PhoneState();
     this.#calls.clear();
+    this.#tallies.clear();
+    this._micFallback = false;
     this.#established.clear();
     this.#lostConnection = false;
     this.#appliedKey = '';
@@ -412,6 +440,29 @@ export class SoftPhone extends LitElement {
   }
 
   // ---- Public methods -------------------------------------------------------------------------
+
+  /**
+   * The pre-call check the settings panel offers: listens to the chosen microphone for 1.5 s (the
+   * panel shows its level live), then plays a short test tone on the chosen speaker and on the
+   * ringer output. Resolves `{ microphone: { level }, speaker: 'played' }` (level: the loudest RMS,
+   * 0..1); rejects `MEDIA_DENIED` when the microphone cannot be opened.
+   */
+  async testAudio(): Promise<AudioTestResult> {
+    this._audioTest = { running: true, level: 0 };
+    try {
+      const result = await runAudioTest({
+        ...this._audio,
+        onLevel: (level) => {
+          if (this._audioTest?.running) this._audioTest = { running: true, level };
+        },
+      });
+      this._audioTest = { running: false, level: result.microphone.level, result };
+      return result;
+    } catch (e) {
+      this._audioTest = undefined;
+      throw toSoftPhoneError(e, 'MEDIA_DENIED');
+    }
+  }
 
   /** Empties the call history of this `<extension>@<domain>` (in this browser). */
   async clearCallHistory(): Promise<void> {
@@ -605,7 +656,7 @@ export class SoftPhone extends LitElement {
     const configKeys = [
       'server', 'domain', 'extension', 'authUser', 'displayName', 'expires', 'refresh', 'prefix',
       'linkedServers', 'parkSlots', 'iceServers', 'callPolicy', 'autoRegister', 'engineOptions',
-      'provisioningUrl', 'agent', 'provisioningOptions',
+      'provisioningUrl', 'agent', 'provisioningOptions', 'qualityThresholds',
     ] as const;
     if (configKeys.some((k) => changed.has(k))) this.#scheduleApply();
     this.#reflectState();
@@ -628,10 +679,12 @@ export class SoftPhone extends LitElement {
 
   #apply(): void {
     const errors = [...this.#settings().errors, ...this.#servers().errors];
-    try {
-      this.#provisioning();
-    } catch (e) {
-      errors.push(toSoftPhoneError(e, 'INVALID_CONFIG'));
+    for (const check of [() => this.#provisioning(), () => parseThresholds(this.qualityThresholds)]) {
+      try {
+        check();
+      } catch (e) {
+        errors.push(toSoftPhoneError(e, 'INVALID_CONFIG'));
+      }
     }
     const messages = errors.map((e) => e.message);
     if (messages.join('\n') !== this._configErrors.join('\n')) {
@@ -692,6 +745,7 @@ export class SoftPhone extends LitElement {
       ...(plan ? { classify: (user: string, name?: string, host?: string) => (this.#settings().plan ?? plan).classifyIncoming(user, name, host) } : {}),
       microphone: this._audio.microphone,
       speaker: this._audio.speaker,
+      qualityThresholds: this.#thresholds(),
       ...this.engineOptions,
     };
   }
@@ -867,6 +921,12 @@ export class SoftPhone extends LitElement {
   #onChange(phone: PhoneState, change: PhoneChange): void {
     // A disposed engine's late changes belong to a phone that is gone.
     if (phone !== this.#phone) return;
+    if (change.kind === 'quality') {
+      // The call clock re-renders every second anyway (and the tooltip's figures with it): only a
+      // warning or a new number of bars needs a render of its own.
+      if (this.#onQuality(change)) this.requestUpdate();
+      return;
+    }
     if (change.kind === 'registration') this.#onRegistration(change);
     else if (change.kind === 'call') {
       this.#onCall(change.call);
@@ -939,15 +999,43 @@ export class SoftPhone extends LitElement {
     if (!this.#phone.calls.length) {
       this._keypad = false;
       this._dtmf = '';
+      this._micFallback = false;
     }
-    emit(this, 'softphone-call-ended', { call });
-    this.#remember(call);
+    const quality = this.#tallies.get(call.id)?.summary();
+    this.#tallies.delete(call.id);
+    emit(this, 'softphone-call-ended', { call, ...(quality ? { quality } : {}) });
+    this.#remember(call, quality);
+  }
+
+  /** New quality figures: kept for the history; an event only when a warning starts or ends. */
+  #onQuality(change: Extract<PhoneChange, { kind: 'quality' }>): boolean {
+    const { call, started, ended } = change;
+    const prev = this.#calls.get(call.id);
+    if (!prev) return false;
+    this.#calls.set(call.id, call);
+    let tally = this.#tallies.get(call.id);
+    if (!tally) this.#tallies.set(call.id, (tally = new QualityTally()));
+    tally.add(call.quality, call.warnings);
+    if (started.length || ended.length) emit(this, 'softphone-call-quality', { call, warnings: [...call.warnings], started, ended });
+    const bars = (c: CallInfo): number => (c.quality ? qualityBars(c.quality.mos) : 0);
+    return started.length > 0 || ended.length > 0 || bars(prev) !== bars(call);
+  }
+
+  /** The thresholds in force: the host's override, or the defaults while it is invalid. */
+  #thresholds(): QualityThresholds {
+    try {
+      return parseThresholds(this.qualityThresholds);
+    } catch {
+      return parseThresholds(undefined);
+    }
   }
 
   #onNotice(notice: PhoneNotice): void {
     if (notice.type === 'registering') {
       // Reconnect attempts while the connection is lost; the first attempt is the state change.
       if (this.#phone.registration === RegistrationState.ConnectionLost) emit(this, 'softphone-registering', { server: notice.server });
+    } else if (notice.type === 'microphone-fallback') {
+      this._micFallback = true;
     } else if (notice.type !== 'parked-changed') {
       // The other notices are events of the same name with the same fields.
       const { type, ...detail } = notice;
@@ -963,8 +1051,8 @@ export class SoftPhone extends LitElement {
   }
 
   /** Keeps the last 100 calls of this extension in localStorage. */
-  #remember(call: CallInfo): void {
-    const record = recordFromCall(call);
+  #remember(call: CallInfo, quality?: QualitySummary): void {
+    const record = recordFromCall(call, quality);
     const key = this.#historyKey();
     if (!record || !key) return;
     try {
@@ -1211,10 +1299,16 @@ export class SoftPhone extends LitElement {
         ? this.#notice(t('soundBlocked'), undefined, html`<button class="btn mini text" data-action="enable-sound" @click=${this.#enableSound}>${t('enableSound')}</button>`)
         : nothing}
       ${this._settings
-        ? renderSettings(this._devices, this._audio, canChooseOutput(), t, { change: this.#changeDevice, close: this.#toggleSettings })
+        ? renderSettings(this._devices, this._audio, canChooseOutput(), t, {
+            change: this.#changeDevice,
+            close: this.#toggleSettings,
+            test: () => this.#run(() => this.testAudio(), 'MEDIA_DENIED'),
+          }, this._audioTest)
         : nothing}
       ${ringing.map((c) => renderIncoming(c, active !== undefined, t, this.#callHandlers))}
       ${active ? renderCurrentCall(active, this._now, this._keypad, t, this.#callHandlers) : nothing}
+      ${renderQualityNotices(active, t)}
+      ${this._micFallback && calls.length ? this.#notice(t('micFallback'), () => (this._micFallback = false)) : nothing}
       ${this.#renderTransfer(active, t)}
       ${this.#phone.parked.length ? renderParked(this.#phone.parked, t, (slot) => this.#run(() => this.retrieve(slot))) : nothing}
       ${calls.length >= 2 ? renderCallList(calls, active?.id, t, this.#callHandlers) : nothing}

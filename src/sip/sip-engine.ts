@@ -31,6 +31,8 @@ import { SoftPhoneError } from '../errors.js';
 import { logger } from '../logger.js';
 import { SipConnection } from './connection.js';
 import { CallAudio } from './media.js';
+import { QualitySampler } from './quality-sampler.js';
+import { DEFAULT_THRESHOLDS } from '../core/call-quality.js';
 import { refuseFlood, refuseOffer } from './offer-check.js';
 import { ALLOW_UPDATE, notifyReferrerProperly } from './pbx-interop.js';
 import { isEarlyMediaProgress } from './session-timer.js';
@@ -50,6 +52,10 @@ interface CallContext {
   id: string;
   session: Inviter | Invitation;
   audio?: CallAudio;
+  /** Reads the call's quality once a second while it is up. */
+  sampler?: QualitySampler;
+  /** A replacement microphone is being opened. */
+  fallingBack?: boolean;
   /** Set by whoever knows first why the call ends (local action, final response, BYE). */
   endCause?: EndCause;
   ended: boolean;
@@ -116,6 +122,7 @@ export class SipEngine implements PhoneEngine {
   readonly #calls = new Map<string, CallContext>();
   #disposed = false;
   #reconfigurePending = false;
+  #deviceWatch: (() => void) | undefined;
 
   constructor(state: PhoneState) {
     this.#state = state;
@@ -260,7 +267,7 @@ export class SipEngine implements PhoneEngine {
     this.#state.addCall({ ...call, state: CallState.Ringing });
   }
 
-  async #replace(ctx: CallContext, replaced: CallContext, call: Omit<CallInfo, 'state' | 'startedAt' | 'muted' | 'held'>): Promise<void> {
+  async #replace(ctx: CallContext, replaced: CallContext, call: Omit<CallInfo, 'state' | 'startedAt' | 'muted' | 'held' | 'warnings'>): Promise<void> {
     const invitation = ctx.session as Invitation;
     replaced.endCause = 'replaced';
     await this.#holdOthers([ctx.id, replaced.id]);
@@ -584,6 +591,8 @@ export class SipEngine implements PhoneEngine {
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
+    this.#deviceWatch?.();
+    this.#deviceWatch = undefined;
     this.#endAll('hangup');
     await this.#connection.dispose();
   }
@@ -668,6 +677,7 @@ export class SipEngine implements PhoneEngine {
       if (next === SessionState.Established || next === SessionState.Terminated) clearTimeout(ctx.noAnswerTimer);
       if (next === SessionState.Established) {
         this.#move(ctx, CallState.Established);
+        this.#startSampler(ctx);
         // our own call to a slot we parked in: the call is back with us
         if (ctx.session instanceof Inviter) this.#unpark(ctx.session.remoteIdentity.uri.user ?? '');
       }
@@ -677,6 +687,76 @@ export class SipEngine implements PhoneEngine {
         queueMicrotask(() => this.#finish(ctx));
       }
     });
+  }
+
+  /** Quality figures and warnings of an established call, into its snapshot, about once a second. */
+  #startSampler(ctx: CallContext): void {
+    if (ctx.sampler || ctx.ended || this.#connection.config?.qualitySampling === false) return;
+    ctx.sampler = new QualitySampler({
+      peerConnection: () => peerConnectionOf(ctx.session),
+      context: () => {
+        const info = this.#state.getCall(ctx.id);
+        return { held: !!info && (info.held || !!info.remoteHeld), muted: !!info?.muted };
+      },
+      thresholds: () => this.#connection.config?.qualityThresholds ?? DEFAULT_THRESHOLDS,
+      onUpdate: (update) => {
+        if (!ctx.ended) this.#state.setQuality(ctx.id, update.quality, update.warnings);
+      },
+    });
+    ctx.sampler.start();
+    this.#watchMicrophone(ctx);
+  }
+
+  /**
+   * A microphone that disappears mid-call (unplugged, or ended by the system) is replaced by the
+   * default one, so the far end keeps hearing the agent. Chromium ends the track (`ended`); the
+   * `devicechange` check also catches a track that ended without telling.
+   */
+  #watchMicrophone(ctx: CallContext): void {
+    const track = audioSenders(ctx.session).find((s) => s.track)?.track;
+    track?.addEventListener('ended', () => void this.#fallBack(ctx), { once: true });
+    const md = globalThis.navigator?.mediaDevices;
+    if (this.#deviceWatch || !md?.addEventListener) return;
+    const check = (): void => {
+      for (const c of this.#calls.values()) {
+        if (audioSenders(c.session).some((s) => s.track?.readyState === 'ended')) void this.#fallBack(c);
+      }
+    };
+    md.addEventListener('devicechange', check);
+    this.#deviceWatch = () => md.removeEventListener('devicechange', check);
+  }
+
+  async #fallBack(ctx: CallContext): Promise<void> {
+    const sender = audioSenders(ctx.session).find((s) => s.track?.readyState === 'ended');
+    if (ctx.ended || !sender?.track || ctx.fallingBack) return;
+    ctx.fallingBack = true;
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+      const fresh = stream.getAudioTracks()[0];
+      if (!fresh) return;
+      if (ctx.ended) {
+        fresh.stop();
+        return;
+      }
+      const old = sender.track;
+      await sender.replaceTrack(fresh);
+      // SIP.js stops its local stream's tracks when the call ends: the new track goes there too.
+      const sdh = ctx.session.sessionDescriptionHandler;
+      if (sdh instanceof Web.SessionDescriptionHandler) {
+        sdh.localMediaStream.removeTrack(old);
+        sdh.localMediaStream.addTrack(fresh);
+      }
+      old.stop();
+      this.#applyTrackState(ctx);
+      fresh.addEventListener('ended', () => void this.#fallBack(ctx), { once: true });
+      logger.warn(`call ${ctx.id}: the microphone went away, the default microphone is used now`);
+      const call = this.#state.getCall(ctx.id);
+      if (call) this.#state.notify({ type: 'microphone-fallback', call });
+    } catch (error) {
+      logger.warn(`call ${ctx.id}: no microphone to fall back to:`, error);
+    } finally {
+      ctx.fallingBack = false;
+    }
   }
 
   async #holdOthers(except: readonly string[]): Promise<void> {
@@ -709,6 +789,7 @@ export class SipEngine implements PhoneEngine {
     clearTimeout(ctx.noAnswerTimer);
     this.#calls.delete(ctx.id);
     ctx.audio?.stop();
+    ctx.sampler?.stop();
     if (this.#state.getCall(ctx.id)) {
       const answered = this.#state.getCall(ctx.id)?.answeredAt !== undefined;
       // A far end's BYE and our own hangup name their cause; an answered call that ends without one was

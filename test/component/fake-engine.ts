@@ -2,6 +2,7 @@
  * A fake PhoneEngine for element tests: it moves the PhoneState the way the SIP engine does, and the
  * test plays the network (the far end answers, the server goes away...).
  */
+import type { CallQuality, QualityWarning } from '../../src/core/call-quality.js';
 import type { DialTarget, EngineConfig, PhoneEngine } from '../../src/core/engine.js';
 import type { PhoneState } from '../../src/core/phone-state.js';
 import type { CallInfo, ParkedCall, RemoteParty, TransferMode } from '../../src/core/types.js';
@@ -167,6 +168,11 @@ export class FakeEngine implements PhoneEngine {
   /** The far end rings / answers / hangs up an outbound call. */
   remote(callId: string, to: 'ringing' | 'established' | 'ended'): CallInfo {
     return this.state.moveCall(callId, to, to === 'ended' ? { endCause: 'remote-hangup' } : {});
+  }
+
+  /** The quality sampler's reading of a call (figures and the warnings now active). */
+  quality(callId: string, quality: CallQuality, warnings: QualityWarning[] = []): CallInfo | undefined {
+    return this.state.setQuality(callId, quality, warnings);
   }
 
   loseConnection(): void {
