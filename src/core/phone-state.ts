@@ -32,6 +32,7 @@ import {
   type CallInfo,
   type EndCause,
   type ParkedCall,
+  type ReconnectReason,
   type TransferMode,
 } from './types.js';
 
@@ -87,6 +88,8 @@ export type PhoneNotice =
   | { type: 'transfer-completed'; call: CallInfo; mode: TransferMode; target: string }
   | { type: 'transfer-failed'; call: CallInfo; mode: TransferMode; target: string; code: string; reason: string }
   | { type: 'call-parked'; call: CallInfo; slot: string }
+  | { type: 'call-reconnecting'; call: CallInfo; reason: ReconnectReason }
+  | { type: 'call-reconnected'; call: CallInfo }
   | { type: 'parked-changed'; parked: readonly ParkedCall[] };
 
 export type PhoneChange =
@@ -97,7 +100,7 @@ export type PhoneChange =
 export type PhoneListener = (change: PhoneChange) => void;
 
 /** Fields a call may change without changing its state. */
-export type CallPatch = Partial<Pick<CallInfo, 'muted' | 'held' | 'remoteHeld' | 'remote' | 'transferredBy' | 'answeredAt' | 'consultFor'>>;
+export type CallPatch = Partial<Pick<CallInfo, 'muted' | 'held' | 'remoteHeld' | 'remote' | 'transferredBy' | 'answeredAt' | 'consultFor' | 'reconnecting'>>;
 
 export class PhoneState {
   #registration: RegistrationState = RegistrationState.Unregistered;
@@ -141,7 +144,7 @@ export class PhoneState {
     this.#emit({ kind: 'registration', from, to, detail });
   }
 
-  addCall(call: Omit<CallInfo, 'startedAt' | 'muted' | 'held'> & Partial<Pick<CallInfo, 'startedAt'>>): CallInfo {
+  addCall(call: Omit<CallInfo, 'startedAt' | 'muted' | 'held' | 'reconnecting'> & Partial<Pick<CallInfo, 'startedAt'>>): CallInfo {
     if (this.#calls.has(call.id)) throw new Error(`call ${call.id} exists`);
     // A call that replaces another one (INVITE with Replaces) arrives answered.
     if (call.state !== CallState.Dialing && call.state !== CallState.Ringing && call.state !== CallState.Established) {
@@ -149,7 +152,7 @@ export class PhoneState {
     }
     const now = this.#now();
     const answered = call.state === CallState.Established ? { answeredAt: now } : {};
-    const info: CallInfo = Object.freeze({ muted: false, held: false, startedAt: now, ...answered, ...call });
+    const info: CallInfo = Object.freeze({ muted: false, held: false, reconnecting: false, startedAt: now, ...answered, ...call });
     this.#calls.set(info.id, info);
     this.#emit({ kind: 'call', call: info, from: undefined, calls: this.calls });
     return info;

@@ -68,7 +68,15 @@ export interface CallInfo {
   transferredBy?: string;
   /** Extension of the contract: on the consult call of a '*' transfer, the id of the held call it belongs to. */
   consultFor?: string;
+  /**
+   * True while the call's signaling connection or media path is being recovered: the call keeps its
+   * state, and its audio goes on where its path is intact.
+   */
+  reconnecting: boolean;
 }
+
+/** What a reconnecting call lost: its signaling connection, or its media path. */
+export type ReconnectReason = 'signaling' | 'media';
 
 export interface ParkedCall {
   slot: string;
