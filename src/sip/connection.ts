@@ -48,6 +48,8 @@ const KEEP_ALIVE_ANSWER_MS = 2000;
 const PENDING = -1;
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
+/** Longest gap between reconnect attempts while calls wait for the connection (they have a deadline). */
+const CALL_BACKOFF_MAX_MS = 1_500;
 /**
  * How long a WebSocket may take to open before the server counts as unreachable. Generous: a
  * browser opens sockets to one host:port one after another, so with many phones in a page a
@@ -73,6 +75,8 @@ export interface ConnectionHooks {
    * Called before an old UserAgent is stopped.
    */
   onConnected(ua: UserAgent): void;
+  /** Calls wait for the connection to come back: reconnect attempts stay frequent. */
+  callsWaiting(): boolean;
 }
 
 class AuthError extends Error {
@@ -451,7 +455,8 @@ export class SipConnection {
     this.#scheduleReconnect(next, backoffDelay(this.#attempt));
   }
 
-  #scheduleReconnect(gen: number, delay: number): void {
+  #scheduleReconnect(gen: number, backoff: number): void {
+    const delay = this.#hooks.callsWaiting() ? Math.min(backoff, CALL_BACKOFF_MAX_MS) : backoff;
     clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = setTimeout(() => void this.#reconnect(gen), delay);
   }

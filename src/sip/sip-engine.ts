@@ -153,6 +153,7 @@ export class SipEngine implements PhoneEngine {
       onInvite: (invitation) => this.#incoming(invitation),
       onConnectionLost: () => this.#signalingLost(),
       onConnected: (ua) => this.#signalingBack(ua),
+      callsWaiting: () => [...this.#calls.values()].some((c) => c.reconnecting !== undefined),
     });
     if (typeof window !== 'undefined') {
       window.addEventListener('offline', this.#onOffline);
