@@ -755,15 +755,21 @@ export class SoftPhone extends LitElement {
     fallback: ErrorCode = 'CALL_FAILED',
   ): Promise<T> {
     const reg = this.#phone.registration;
+    let asked: CallInfo | undefined;
+    try {
+      asked = requireCall(this.#phone.calls, callId, op);
+    } catch {
+      // reported below, as before
+    }
+    if (asked?.reconnecting && NEEDS_FAR_END.has(op)) {
+      const reason = this.#reconnecting.get(asked.id) ?? 'signaling';
+      throw new SoftPhoneError('CALL_FAILED', `call ${asked.id} is reconnecting (${reason} lost): cannot ${op} until it is back`);
+    }
     const ending = (op === 'hangup' || op === 'decline') && this.#phone.calls.length > 0;
     if (!this.#engine || (reg !== 'registered' && !ending)) {
       throw new SoftPhoneError('NOT_REGISTERED', `the phone is not registered (registration state: ${reg})`);
     }
     const call = requireCall(this.#phone.calls, callId, op);
-    const reason = this.#reconnecting.get(call.id);
-    if (call.reconnecting && NEEDS_FAR_END.has(op)) {
-      throw new SoftPhoneError('CALL_FAILED', `call ${call.id} is reconnecting (${reason ?? 'signaling'} lost): cannot ${op} until it is back`);
-    }
     assertCallOperation(call, op, this.#policy);
     return this.#guard(work(this.#engine, call), fallback);
   }

@@ -63,6 +63,16 @@ const ACK_WAIT_MS = 2_000;
 const DEFAULT_CALL_RECOVERY_S = 30;
 /** A refresh re-INVITE that failed (or crossed the far end's: 491) is tried again after this long. */
 const REFRESH_RETRY_MS = 600;
+/**
+ * Both ends of a call usually lose the connection (or the path) together and both refresh: the end
+ * that answered the call waits this long first, so the two re-INVITEs seldom cross (a re-INVITE
+ * arriving while our own offer is being made fails with 488 and can leave the media in a bad way).
+ */
+const ANSWERER_REFRESH_DELAY_MS = 800;
+/** How often the media watchdog looks at a call's incoming packets. */
+const MEDIA_CHECK_MS = 1000;
+/** No incoming audio packet for this many checks on a call that should have audio: the path is lost. */
+const MEDIA_STALL_CHECKS = 3;
 
 interface CallContext {
   id: string;
@@ -88,8 +98,12 @@ interface CallContext {
   retryTimer?: ReturnType<typeof setTimeout>;
   /** A re-INVITE refreshing the dialog (and maybe restarting ICE) is under way. */
   refreshing?: boolean;
-  /** The re-INVITE of a media recovery was answered: the call is back once ICE connects. */
+  /** The re-INVITE of a media recovery was answered: the call is back once audio arrives again. */
   iceRestarted?: boolean;
+  mediaTimer?: ReturnType<typeof setInterval>;
+  /** Incoming audio packets at the last check, and how many checks saw none arrive. */
+  packets?: number;
+  stalled?: number;
   /**
    * A call we answered: settles when the caller's ACK arrives (or the call ends). Until then the
    * caller may still be applying our answer, and SIP.js, for one, silently drops a REFER or
@@ -248,8 +262,13 @@ export class SipEngine implements PhoneEngine {
    * A re-INVITE over the current connection: the far end learns our new route (through the server),
    * and, when the media path is in doubt, ICE restarts. Retried until the call is back or given up.
    */
-  #refreshDialog(ctx: CallContext): void {
+  #refreshDialog(ctx: CallContext, now = false): void {
     if (ctx.ended || ctx.refreshing || !ctx.reconnecting || !this.#signalingUp(ctx)) return;
+    if (!now && ctx.session instanceof Invitation) {
+      clearTimeout(ctx.retryTimer);
+      ctx.retryTimer = setTimeout(() => this.#refreshDialog(ctx, true), ANSWERER_REFRESH_DELAY_MS);
+      return;
+    }
     const session = ctx.session;
     const held = this.#state.getCall(ctx.id)?.held ?? false;
     const iceRestart = ctx.reconnecting === 'media' || this.#iceBroken(ctx);
@@ -259,7 +278,7 @@ export class SipEngine implements PhoneEngine {
     const retry = (): void => {
       ctx.refreshing = false;
       if (ctx.ended) return;
-      ctx.retryTimer = setTimeout(() => this.#refreshDialog(ctx), REFRESH_RETRY_MS * (0.5 + Math.random()));
+      ctx.retryTimer = setTimeout(() => this.#refreshDialog(ctx, true), REFRESH_RETRY_MS * (0.5 + Math.random()));
     };
     const options = { ...this.#mediaOptions(), hold: held, ...(iceRestart ? { offerOptions: { iceRestart: true } } : {}) };
     try {
@@ -270,8 +289,9 @@ export class SipEngine implements PhoneEngine {
             onAccept: () => {
               ctx.refreshing = false;
               this.#applyTrackState(ctx);
-              if (!iceRestart || !this.#iceBroken(ctx)) this.#recovered(ctx);
-              else ctx.iceRestarted = true;
+              // After an ICE restart on a broken path, the call is back once audio arrives again.
+              if (iceRestart && (this.#iceBroken(ctx) || (ctx.stalled ?? 0) > 0)) ctx.iceRestarted = true;
+              else this.#recovered(ctx);
             },
             onReject: (response) => {
               const code = response.message.statusCode ?? 0;
@@ -296,19 +316,40 @@ export class SipEngine implements PhoneEngine {
     }
   }
 
-  /** Watches the call's ICE state: a broken path starts a media recovery, a mended one ends it. */
-  #watchIce(ctx: CallContext, pc: RTCPeerConnection): void {
+  /**
+   * Watches the call's media path: ICE `disconnected`/`failed`, or no incoming audio packet for a few
+   * seconds on a call that should have audio (ICE notices a dead path only after about 8 s), starts a
+   * media recovery; audio arriving after the ICE restart ends it.
+   */
+  #watchMedia(ctx: CallContext, pc: RTCPeerConnection): void {
     pc.addEventListener('iceconnectionstatechange', () => {
-      if (ctx.ended) return;
       const ice = pc.iceConnectionState;
-      if (ice === 'disconnected' || ice === 'failed') {
-        if (!this.#isUp(ctx)) return;
-        this.#startReconnecting(ctx, 'media');
-        this.#refreshDialog(ctx);
-      } else if ((ice === 'connected' || ice === 'completed') && ctx.reconnecting === 'media' && ctx.iceRestarted) {
-        this.#recovered(ctx);
-      }
+      if ((ice === 'disconnected' || ice === 'failed') && this.#isUp(ctx)) this.#mediaLost(ctx);
     });
+    ctx.mediaTimer = setInterval(() => {
+      if (ctx.ended || pc.signalingState === 'closed') {
+        clearInterval(ctx.mediaTimer);
+        return;
+      }
+      void pc.getStats().then((stats) => {
+        let packets = 0;
+        stats.forEach((s: { type?: string; kind?: string; packetsReceived?: number }) => {
+          if (s.type === 'inbound-rtp' && s.kind === 'audio') packets += s.packetsReceived ?? 0;
+        });
+        const flowing = packets > (ctx.packets ?? 0);
+        ctx.packets = packets;
+        ctx.stalled = flowing ? 0 : (ctx.stalled ?? 0) + 1;
+        if (flowing && ctx.reconnecting === 'media' && ctx.iceRestarted) this.#recovered(ctx);
+        const info = this.#state.getCall(ctx.id);
+        const expectsAudio = info?.state === CallState.Established && !info.remoteHeld && packets > 0;
+        if (!flowing && expectsAudio && !ctx.reconnecting && (ctx.stalled ?? 0) >= MEDIA_STALL_CHECKS && this.#isUp(ctx)) this.#mediaLost(ctx);
+      }, () => undefined);
+    }, MEDIA_CHECK_MS);
+  }
+
+  #mediaLost(ctx: CallContext): void {
+    this.#startReconnecting(ctx, 'media');
+    this.#refreshDialog(ctx);
   }
 
   /** Ends one call now: a dialog we cannot use any more is dropped without waiting on the network. */
@@ -881,7 +922,7 @@ export class SipEngine implements PhoneEngine {
       },
       onSessionDescriptionHandler: (sdh: SessionDescriptionHandler) => {
         if (ctx.audio || !(sdh instanceof Web.SessionDescriptionHandler)) return;
-        if (sdh.peerConnection) this.#watchIce(ctx, sdh.peerConnection);
+        if (sdh.peerConnection) this.#watchMedia(ctx, sdh.peerConnection);
         ctx.audio = new CallAudio(sdh.remoteMediaStream, this.#connection.config?.speaker, (error) =>
           logger.warn('remote audio blocked until a user gesture:', error),
         );
@@ -932,6 +973,7 @@ export class SipEngine implements PhoneEngine {
     clearTimeout(ctx.noAnswerTimer);
     clearTimeout(ctx.recoveryTimer);
     clearTimeout(ctx.retryTimer);
+    clearInterval(ctx.mediaTimer);
     this.#calls.delete(ctx.id);
     ctx.audio?.stop();
     if (this.#state.getCall(ctx.id)) {

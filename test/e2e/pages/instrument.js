@@ -56,6 +56,7 @@
     'softphone-call-state', 'softphone-call-established', 'softphone-call-ended', 'softphone-call-held',
     'softphone-call-resumed', 'softphone-error',
     'softphone-transfer-completed', 'softphone-transfer-failed', 'softphone-call-parked',
+    'softphone-call-reconnecting', 'softphone-call-reconnected',
   ];
   window.__events = [];
   window.__test = {
