@@ -766,7 +766,9 @@ export class SoftPhone extends LitElement {
       throw new SoftPhoneError('CALL_FAILED', `call ${asked.id} is reconnecting (${reason} lost): cannot ${op} until it is back`);
     }
     const ending = (op === 'hangup' || op === 'decline') && this.#phone.calls.length > 0;
-    if (!this.#engine || (reg !== 'registered' && !ending)) {
+    // Muting is local: a call waiting for its connection can be muted too.
+    const local = (op === 'mute' || op === 'unmute') && asked?.reconnecting === true;
+    if (!this.#engine || (reg !== 'registered' && !ending && !local)) {
       throw new SoftPhoneError('NOT_REGISTERED', `the phone is not registered (registration state: ${reg})`);
     }
     const call = requireCall(this.#phone.calls, callId, op);
