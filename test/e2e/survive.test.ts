@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe } from 'node:test';
 import type { Page } from 'playwright-core';
+import { startLab } from '../../lab/lab.js';
 import { connect, hearEachOther, mediaLeft, openPhonePage, peerBytes, Phone, sleep, toneWav, until, withLab, type RecordedEvent } from './harness.js';
 
 const ms = (n: number): string => `${Math.round(n)} ms`;
@@ -297,6 +298,42 @@ describe('calls through network trouble', () => {
       await alice.invoke('hangup');
     } finally {
       await close(alice, carol);
+    }
+  }, { timeout: 120_000 });
+
+  fx.test('failover to another server: a call routed through the dead server ends connection-lost on both sides', async () => {
+    // A second, independent lab: its server1 serves the same domain and accounts on other ports.
+    const spare = await startLab({ servers: ['server1'] });
+    const primary = fx.lab.servers.server1.wsUrl;
+    const secondary = spare.servers.server1.wsUrl;
+    let alice: Phone | undefined;
+    let carol: Phone | undefined;
+    try {
+      alice = await phone('3999', {}, [primary, secondary]);
+      carol = await phone('4000', { 'call-recovery': '5' });
+      const [mine, theirs] = await connect(alice, carol);
+      await fx.lab.servers.server1.kill();
+      try {
+        const restored = await alice.waitForEvent('softphone-connection-restored', { timeoutMs: 20_000 });
+        assert.equal(restored.detail.server, secondary);
+        const ended = await alice.waitForEvent('softphone-call-ended', { where: (e) => e.detail.call?.id === mine.id, timeoutMs: 5000 });
+        assert.equal(ended.detail.call?.endCause, 'connection-lost');
+        assert.ok(ended.t - restored.t < 1000, 'ended as soon as the phone was on the other server');
+        assert.deepEqual(await mediaLeft(alice.page), { tracks: 0, peerConnections: 0 });
+      } finally {
+        await fx.lab.servers.server1.start();
+      }
+      // The far end's server is back, but the dialog's other end is gone: it gives up after call-recovery.
+      const far = await carol.waitForEvent('softphone-call-ended', { where: (e) => e.detail.call?.id === theirs.id, timeoutMs: 20_000 });
+      assert.ok(far.detail.call?.endCause === 'connection-lost' || far.detail.call?.endCause === 'remote-hangup', `carol's call ended ${far.detail.call?.endCause}`);
+      console.log(`  failover: alice's call ended connection-lost on the second server; carol's ended ${far.detail.call?.endCause}`);
+      await until(async () => {
+        const left = await mediaLeft(carol!.page);
+        return (left.tracks === 0 && left.peerConnections === 0) || undefined;
+      }, 'nothing left at carol', 5000);
+    } finally {
+      await close(...[alice, carol].filter((p): p is Phone => p !== undefined));
+      await spare.stop();
     }
   }, { timeout: 120_000 });
 });
