@@ -39,6 +39,14 @@ async function loadLab() {
   }
 }
 
+/**
+ * The server URL this page can use: a page served over https:// (as a CRM is) may only open secure
+ * WebSockets, so it takes the lab's wss:// URL; over http:// the ws:// one.
+ */
+function serverUrl(info) {
+  return document.location.protocol === 'https:' && info.wssUrl ? info.wssUrl : info.wsUrl;
+}
+
 /** The account to show on a server: the one named here if the lab has it, else its first one. */
 function pickAccount(lab, server, preferred) {
   const list = lab?.accounts?.[server] ?? [];
@@ -50,7 +58,7 @@ function configure(el, lab, server, other, preferred) {
   const peer = lab?.servers?.[other];
   const account = pickAccount(lab, server, preferred);
   if (!info || !account) return undefined;
-  el.setAttribute('server', info.wsUrl);
+  el.setAttribute('server', serverUrl(info));
   el.setAttribute('domain', account.domain ?? info.domain);
   el.setAttribute('extension', account.extension);
   el.setAttribute('display-name', account.displayName ?? '');
@@ -59,6 +67,59 @@ function configure(el, lab, server, other, preferred) {
   // Secrets are properties, never attributes.
   el.password = account.password;
   return { extension: account.extension, prefix: info.prefix };
+}
+
+/** The desk phones and PSTN numbers of the lab (npm start runs them), with buttons to call them. */
+function showTryThese(lab, phones, run) {
+  const pbx = lab?.pbx;
+  if (!pbx) return;
+  const list = document.getElementById('try-list');
+  const row = (number, what, buttons) => {
+    const tr = document.createElement('tr');
+    for (const text of [number, what]) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      tr.append(td);
+    }
+    const td = document.createElement('td');
+    for (const [label, action] of buttons) {
+      const button = document.createElement('button');
+      button.textContent = label;
+      button.addEventListener('click', action);
+      td.append(button);
+    }
+    tr.append(td);
+    list.append(tr);
+  };
+  for (const d of pbx.deskPhones) {
+    row(`${d.extension} (${d.server})`, `${d.displayName}: desk phone, ${d.toneHz} Hz tone`, [
+      ['Phone A calls', () => run('A', () => phones.a.call(d.dial.server1))],
+      ['Phone B calls', () => run('B', () => phones.b.call(d.dial.server2))],
+    ]);
+  }
+  const n = pbx.pstn.numbers;
+  const t = pbx.pstn.tones;
+  for (const number of n.answers) {
+    row(number, `PSTN: early media (${t.early} Hz), answered after 2.5 s (${t.answer} Hz), UPDATE and re-INVITE refreshes`, [
+      ['Phone A calls', () => run('A', () => phones.a.call(number))],
+    ]);
+  }
+  for (const [number, what] of [[n.busy, 'busy (486)'], [n.notFound, 'not found (404)'], [n.unavailable, 'unavailable (503)']]) {
+    row(number, `PSTN: ${what}`, [['Phone A calls', () => run('A', () => phones.a.call(number))]]);
+  }
+  const callIn = (phone, extension, server) => async () => {
+    const res = await fetch('/pbx/call-in', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ extension, server, from: pbx.pstn.callInFrom }),
+    });
+    if (!res.ok) throw Object.assign(new Error((await res.json()).message), { code: `HTTP ${res.status}` });
+  };
+  row(pbx.pstn.callInFrom, `PSTN caller: the carrier calls in (${t.caller} Hz)`, [
+    ['calls phone A', () => run('A', callIn('A', phones.a.getAttribute('extension'), 'server1'))],
+    ['calls phone B', () => run('B', callIn('B', phones.b.getAttribute('extension'), 'server2'))],
+  ]);
+  document.getElementById('try').hidden = false;
 }
 
 function setLanguage(lang) {
@@ -82,7 +143,7 @@ async function main() {
     a: configure(a, lab, 'server1', 'server2', '3999'),
     b: configure(b, lab, 'server2', 'server1', '2099'),
   };
-  if (lab) status.textContent = `Lab: ${lab.servers.server1.wsUrl} and ${lab.servers.server2.wsUrl}`;
+  if (lab) status.textContent = `Lab: ${serverUrl(lab.servers.server1)} and ${serverUrl(lab.servers.server2)}`;
   // The agent phone gets everything from the provisioning server: it shows the login step first.
   if (lab?.provisioningUrl && lab.demoAgent) {
     c.setAttribute('provisioning-url', lab.provisioningUrl);
@@ -106,6 +167,7 @@ async function main() {
       run(() => el.call(target ? `${target.prefix ?? ''}${target.extension}` : ''));
     });
   }
+  showTryThese(lab, { a, b }, (phone, work) => work().catch((err) => addRow(phone, 'demo: rejected', { code: err.code, message: err.message })));
   const lang = new URLSearchParams(document.location.search).get('lang');
   if (lang) setLanguage(lang);
   document.dispatchEvent(new CustomEvent('demo-ready'));

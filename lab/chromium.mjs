@@ -20,3 +20,16 @@ export const CHROMIUM_ARGS = Object.freeze([
   '--allow-loopback-in-peer-connection',
   '--autoplay-policy=no-user-gesture-required',
 ]);
+
+/**
+ * Flags that make Chromium accept the lab's TLS certificate, and only it: certificate errors are
+ * ignored for a chain holding a key whose base64 sha256 SPKI hash is `spkiHash` (lab.tls.spkiHash);
+ * every other certificate is checked as usual. Never `--ignore-certificate-errors`. (Chromium
+ * honours the flag only with a user data dir of its own, which playwright always gives it.)
+ */
+export function trustSpkiArgs(spkiHash) {
+  if (typeof spkiHash !== 'string' || !/^[A-Za-z0-9+/]{43}=$/.test(spkiHash)) {
+    throw new Error(`trustSpkiArgs: ${JSON.stringify(spkiHash)} is not a base64 sha256 hash`);
+  }
+  return [`--ignore-certificate-errors-spki-list=${spkiHash}`];
+}

@@ -6,16 +6,25 @@
  *
  *   const lab = await startLab();                 // free ports, run dir under .lab/
  *   lab.servers.server1.wsUrl                     // ws://127.0.0.1:<port>
+ *   (await startLab({ tls: true })).servers.server1.wssUrl   // wss://127.0.0.1:<port>, lab CA in lab.tls
  *   lab.accounts.server1[0]                       // { extension: '3999', password, domain, displayName }
  *   await lab.servers.server1.registrations();    // ['sip:3999@server1.test']
  *   lab.servers.server2.pause(); ... resume();    // silent death (SIGSTOP) and back
  *   await lab.stop();
  *
+ * `startLab({ pbx: true })` adds the PBX media path: rtpengine (lab/rtpengine.ts), the desk phones
+ * of LAB_DESK_PHONES (baresip, lab/desk-phone.ts) and the PSTN carrier (SIPp, lab/pstn.ts); see
+ * lab/README.md "The PBX media path".
+ *
  * Each Kamailio runs in the foreground (-DD -E) in its own process group, logging to a file in the run
  * dir, and is stopped by PID (the whole group: Kamailio forks worker processes, and a SIGSTOP or
  * SIGKILL of the main process alone would leave the workers answering). Readiness is checked, not
  * waited for: a server is ready when its WebSocket handshake succeeds and an OPTIONS over it and over
- * UDP are answered 200.
+ * UDP are answered 200 (and, with TLS, the same over its secure WebSocket, trusting only the lab CA).
+ *
+ * TLS (`tls: true`): a lab CA and a server certificate for 127.0.0.1/localhost are made with openssl
+ * in the run dir (lab/tls.ts), both servers also listen on wss:// with it (kamailio.cfg WITH_TLS), and
+ * `lab.tls` tells clients what to trust (`caFile`, or `spkiHash` for Chromium).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -25,7 +34,14 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAccountsDb, upsertAccount } from './accounts-db.js';
+import { DeskPhone } from './desk-phone.js';
+import { killStalePbxProcesses } from './lab-process.js';
+import { Carrier } from './pstn.js';
+import { Rtpengine } from './rtpengine.js';
 import { SipWsClient } from './sip-ws-client.js';
+import { kamailioTlsConfig, makeLabTls, type LabTls } from './tls.js';
+
+export type { LabTls };
 
 export type ServerName = 'server1' | 'server2';
 
@@ -43,6 +59,10 @@ export interface LabServer {
   /** ws://127.0.0.1:<wsPort> */
   readonly wsUrl: string;
   readonly wsPort: number;
+  /** wss://127.0.0.1:<wssPort> when the lab runs with TLS, else undefined. */
+  readonly wssUrl: string | undefined;
+  /** The secure WebSocket port when the lab runs with TLS, else undefined. */
+  readonly wssPort: number | undefined;
   readonly sipPort: number;
   /** PID of the main Kamailio process; undefined while stopped. */
   readonly pid: number | undefined;
@@ -84,10 +104,20 @@ export interface LabBinding {
 export interface Lab {
   readonly servers: Record<ServerName, LabServer>;
   readonly accounts: Record<ServerName, LabAccount[]>;
+  /** The media relay (only with `pbx: true`). */
+  readonly rtpengine: Rtpengine | undefined;
+  /** The desk phones (baresip), registered and ready (only with `pbx: true`, else empty). */
+  readonly deskPhones: DeskPhone[];
+  /** The PSTN carrier stand-in (SIPp) (only with `pbx: true`). */
+  readonly carrier: Carrier | undefined;
+  /** The desk phone with this extension (pbx lab); throws when there is none. */
+  deskPhone(extension: string): DeskPhone;
   /** The SQLite accounts database Kamailio authenticates against. */
   readonly dbFile: string;
   /** Run dir with the logs, pid files and the accounts database. */
   readonly dir: string;
+  /** The lab CA and server certificate when started with `tls: true`, else undefined. */
+  readonly tls: LabTls | undefined;
   /**
    * Stops everything this lab started; safe to call twice. The run dir is removed unless logs are
    * kept: `keepLogs` (here or in the options), SOFT_PHONE_LAB_KEEP_LOGS=1, a run dir given by the
@@ -105,6 +135,18 @@ export interface LabOptions {
   dir?: string;
   /** Keep the run dir after stop (and print its path). */
   keepLogs?: boolean;
+  /**
+   * Also serve secure WebSocket (wss://) with a lab CA and certificate made for this run (see
+   * `Lab.tls`). Off by default (a lab without it needs no openssl and starts faster); npm start turns
+   * it on.
+   */
+  tls?: boolean;
+  /**
+   * The PBX media path too: rtpengine (both servers anchor WebRTC <-> plain-RTP calls in it), the
+   * desk phones of LAB_DESK_PHONES (baresip) and the PSTN carrier stand-in (SIPp). Desk phones of a
+   * server that is not started are not started either.
+   */
+  pbx?: boolean;
 }
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -114,10 +156,17 @@ export const LAB_RUNS_DIR = path.join(REPO_ROOT, '.lab');
 export const SERVER_NAMES: readonly ServerName[] = ['server1', 'server2'];
 
 /** Identity of each lab server: domain, dialing prefix, fixed ports (npm start). */
-export const LAB_SERVERS: Record<ServerName, { domain: string; prefix: string; wsPort: number; sipPort: number }> = {
-  server1: { domain: 'server1.test', prefix: '11', wsPort: 8088, sipPort: 5080 },
-  server2: { domain: 'server2.test', prefix: '12', wsPort: 8090, sipPort: 5082 },
+export const LAB_SERVERS: Record<ServerName, { domain: string; prefix: string; wsPort: number; wssPort: number; sipPort: number }> = {
+  server1: { domain: 'server1.test', prefix: '11', wsPort: 8088, wssPort: 8089, sipPort: 5080 },
+  server2: { domain: 'server2.test', prefix: '12', wsPort: 8090, wssPort: 8091, sipPort: 5082 },
 };
+
+interface ServerPorts {
+  wsPort: number;
+  /** Only with TLS. */
+  wssPort?: number;
+  sipPort: number;
+}
 
 /** The seeded lab accounts. Lab passwords are fixed and documented: `lab-<extension>-secret`. */
 export const LAB_ACCOUNTS: Record<ServerName, LabAccount[]> = {
@@ -134,6 +183,17 @@ export const LAB_ACCOUNTS: Record<ServerName, LabAccount[]> = {
     { extension: '2101' },
   ].map((a) => ({ ...a, domain: LAB_SERVERS.server2.domain, password: labPassword(a.extension) })),
 };
+
+/**
+ * The lab's desk phones (baresip over UDP, plain RTP, G.711), with the tone each sends as its
+ * microphone. Their accounts are in the accounts database of every lab run (password
+ * `lab-<extension>-secret`); the phones themselves run with `startLab({ pbx: true })`.
+ */
+export const LAB_DESK_PHONES: Array<{ extension: string; server: ServerName; toneHz: number; displayName: string }> = [
+  { extension: '4101', server: 'server1', toneHz: 1000, displayName: 'Desk 4101' },
+  { extension: '4102', server: 'server1', toneHz: 1200, displayName: 'Desk 4102' },
+  { extension: '2201', server: 'server2', toneHz: 800, displayName: 'Desk 2201' },
+];
 
 export function labPassword(extension: string): string {
   return `lab-${extension}-secret`;
@@ -219,6 +279,7 @@ function killStaleRuns(): void {
     } catch {
       continue; // no owner file: not ours to judge
     }
+    killStalePbxProcesses(path.join(LAB_RUNS_DIR, run));
     for (const name of SERVER_NAMES) {
       const pidFile = path.join(LAB_RUNS_DIR, run, `${name}.pid`);
       let pid: number;
@@ -334,14 +395,53 @@ export function udpOptions(port: number, domain: string, timeoutMs = 1000): Prom
   });
 }
 
-/** WebSocket handshake + OPTIONS over it; resolves with the status code. */
-export async function wsOptions(wsUrl: string, domain: string, timeoutMs = 1000): Promise<number> {
-  const client = await SipWsClient.connect({ wsUrl, domain, user: 'lab-probe', timeoutMs });
+/** WebSocket handshake + OPTIONS over it; resolves with the status code. `ca`: what a wss:// server must chain to. */
+export async function wsOptions(wsUrl: string, domain: string, timeoutMs = 1000, ca?: string | Buffer): Promise<number> {
+  const client = await SipWsClient.connect({ wsUrl, domain, user: 'lab-probe', timeoutMs, ...(ca ? { ca } : {}) });
   try {
     return (await client.options()).status;
   } finally {
     await client.close();
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PBX parts' ports
+
+interface PbxPorts {
+  ngPort: number;
+  cliPort: number;
+  carrierPort: number;
+  carrierInPort: number;
+  desk: Array<{ sipPort: number; ctrlPort: number }>;
+  /** A block of 400 UDP ports for media: rtpengine, the carrier, the desk phones. */
+  mediaBase: number;
+}
+
+/**
+ * A block of `size` ports below the kernel's ephemeral range (32768+) that looks free: a random
+ * 100-aligned start, its first, middle and last port bindable (UDP). Each part then takes its own
+ * slice; the programs skip a port that happens to be busy.
+ */
+async function freeMediaBlock(size: number): Promise<number> {
+  for (let i = 0; i < 30; i++) {
+    const base = 20000 + 100 * Math.floor(Math.random() * ((32000 - 20000 - size) / 100));
+    if ((await canBindUdp(base)) && (await canBindUdp(base + size / 2)) && (await canBindUdp(base + size - 1))) return base;
+  }
+  throw new Error('no free media port block found on 127.0.0.1');
+}
+
+async function pbxPorts(taken: Set<number>): Promise<PbxPorts> {
+  const desk: PbxPorts['desk'] = [];
+  for (let i = 0; i < LAB_DESK_PHONES.length; i++) desk.push({ sipPort: await freePort(taken, true), ctrlPort: await freePort(taken, false) });
+  return {
+    ngPort: await freePort(taken, true),
+    cliPort: await freePort(taken, false),
+    carrierPort: await freePort(taken, true),
+    carrierInPort: await freePort(taken, true),
+    desk,
+    mediaBase: await freeMediaBlock(400),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -352,6 +452,7 @@ class KamailioServer implements LabServer {
   readonly domain: string;
   readonly prefix: string;
   readonly wsPort: number;
+  readonly wssPort: number | undefined;
   readonly sipPort: number;
   readonly peerSipPort: number;
   readonly logFile: string;
@@ -367,14 +468,18 @@ class KamailioServer implements LabServer {
 
   constructor(
     name: ServerName,
-    ports: { wsPort: number; sipPort: number; peerSipPort: number },
+    ports: ServerPorts & { peerSipPort: number },
     labDir: string,
     private readonly dbFile: string,
+    private readonly tls: { config: string; ca: Buffer } | undefined,
+    private readonly pbx?: PbxPorts,
   ) {
     this.name = name;
     this.domain = LAB_SERVERS[name].domain;
     this.prefix = LAB_SERVERS[name].prefix;
     this.wsPort = ports.wsPort;
+    this.wssPort = tls ? ports.wssPort : undefined;
+    if (tls && this.wssPort === undefined) throw new Error(`${name}: TLS without a wss port`);
     this.sipPort = ports.sipPort;
     this.peerSipPort = ports.peerSipPort;
     this.logFile = path.join(labDir, `${name}.log`);
@@ -384,6 +489,10 @@ class KamailioServer implements LabServer {
 
   get wsUrl(): string {
     return `ws://127.0.0.1:${this.wsPort}`;
+  }
+
+  get wssUrl(): string | undefined {
+    return this.wssPort === undefined ? undefined : `wss://127.0.0.1:${this.wssPort}`;
   }
 
   get pid(): number | undefined {
@@ -407,7 +516,12 @@ class KamailioServer implements LabServer {
       '-A', `PEER_SIP_PORT=${this.peerSipPort}`,
       '-A', `DBURL="sqlite://${this.dbFile}"`,
     ];
+    if (this.tls) args.push('-A', 'WITH_TLS', '-A', `WSS_PORT=${this.wssPort}`, '-A', `TLS_CFG="${this.tls.config}"`);
     if (this.name === 'server2') args.push('-A', 'SERVER2');
+    if (this.pbx) {
+      args.push('-A', 'WITH_RTPENGINE', '-A', `RTPENGINE_SOCK="udp:127.0.0.1:${this.pbx.ngPort}"`);
+      args.push('-A', `CARRIER_PORT=${this.pbx.carrierPort}`, '-A', `CARRIER_IN_PORT=${this.pbx.carrierInPort}`);
+    }
     if (process.env.SOFT_PHONE_LAB_TRACE === '1') args.push('-A', 'TRACE');
     return args;
   }
@@ -469,8 +583,10 @@ class KamailioServer implements LabServer {
       try {
         const wsStatus = await wsOptions(this.wsUrl, this.domain, 1000);
         const udpStatus = await udpOptions(this.sipPort, this.domain, 1000);
-        if (wsStatus === 200 && udpStatus === 200) return;
-        lastError = `OPTIONS answered ${wsStatus} (ws) / ${udpStatus} (udp)`;
+        // wss: the handshake checks the certificate against the lab CA (and 127.0.0.1 against its SAN)
+        const wssStatus = this.tls && this.wssUrl ? await wssProbe(this.wssUrl, this.domain, this.tls.ca) : 200;
+        if (wsStatus === 200 && udpStatus === 200 && wssStatus === 200) return;
+        lastError = `OPTIONS answered ${wsStatus} (ws) / ${udpStatus} (udp) / ${wssStatus} (wss)`;
       } catch (err) {
         lastError = (err as Error).message;
       }
@@ -583,6 +699,14 @@ interface UlDump {
   }>;
 }
 
+async function wssProbe(wssUrl: string, domain: string, ca: Buffer): Promise<number> {
+  try {
+    return await wsOptions(wssUrl, domain, 1000, ca);
+  } catch (err) {
+    throw new Error(`wss: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 function tail(file: string, lines: number): string {
   try {
     return fs.readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
@@ -599,24 +723,89 @@ class LabImpl implements Lab {
   readonly accounts: Record<ServerName, LabAccount[]>;
   readonly dbFile: string;
   readonly dir: string;
+  readonly tls: LabTls | undefined;
+  rtpengine: Rtpengine | undefined;
+  carrier: Carrier | undefined;
+  readonly deskPhones: DeskPhone[] = [];
   private stopped: Promise<void> | undefined;
 
   constructor(
     dir: string,
-    ports: Record<ServerName, { wsPort: number; sipPort: number }>,
+    ports: Record<ServerName, ServerPorts>,
     private readonly ownsDir: boolean,
     private readonly keepLogs: boolean,
+    tls: boolean,
+    readonly pbx?: PbxPorts,
   ) {
     this.dir = dir;
+    let kamailioTls: { config: string; ca: Buffer } | undefined;
+    if (tls) {
+      this.tls = makeLabTls(dir);
+      const config = path.join(dir, 'tls.cfg');
+      fs.writeFileSync(config, kamailioTlsConfig(this.tls));
+      kamailioTls = { config, ca: fs.readFileSync(this.tls.caFile) };
+    }
     this.dbFile = path.join(dir, 'accounts.sqlite');
     this.accounts = {
       server1: LAB_ACCOUNTS.server1.map((a) => ({ ...a })),
       server2: LAB_ACCOUNTS.server2.map((a) => ({ ...a })),
     };
     this.servers = {
-      server1: new KamailioServer('server1', { ...ports.server1, peerSipPort: ports.server2.sipPort }, dir, this.dbFile),
-      server2: new KamailioServer('server2', { ...ports.server2, peerSipPort: ports.server1.sipPort }, dir, this.dbFile),
+      server1: new KamailioServer('server1', { ...ports.server1, peerSipPort: ports.server2.sipPort }, dir, this.dbFile, kamailioTls, pbx),
+      server2: new KamailioServer('server2', { ...ports.server2, peerSipPort: ports.server1.sipPort }, dir, this.dbFile, kamailioTls, pbx),
     };
+  }
+
+  deskPhone(extension: string): DeskPhone {
+    const phone = this.deskPhones.find((p) => p.extension === extension);
+    if (!phone) throw new Error(`no desk phone ${extension} in this lab (started with pbx: true?)`);
+    return phone;
+  }
+
+  /** rtpengine and the carrier: before the servers (they point at them). */
+  async startPbxMedia(): Promise<void> {
+    const pbx = this.pbx;
+    if (!pbx) return;
+    this.rtpengine = await Rtpengine.start({
+      dir: this.dir,
+      ngPort: pbx.ngPort,
+      cliPort: pbx.cliPort,
+      portMin: pbx.mediaBase,
+      portMax: pbx.mediaBase + 199,
+    });
+    this.carrier = await Carrier.start({
+      dir: this.dir,
+      trunkPort: pbx.carrierPort,
+      inPort: pbx.carrierInPort,
+      mediaPort: pbx.mediaBase + 200,
+      callInMediaPort: pbx.mediaBase + 300,
+    });
+  }
+
+  /** The desk phones of the started servers: after the servers (they register). */
+  async startDeskPhones(which: ServerName[]): Promise<void> {
+    const pbx = this.pbx;
+    if (!pbx) return;
+    const started = await Promise.all(
+      LAB_DESK_PHONES.map(async (d, i) => {
+        if (!which.includes(d.server)) return undefined;
+        const server = this.servers[d.server];
+        return DeskPhone.start({
+          extension: d.extension,
+          password: labPassword(d.extension),
+          domain: server.domain,
+          displayName: d.displayName,
+          serverPort: server.sipPort,
+          toneHz: d.toneHz,
+          dir: this.dir,
+          sipPort: pbx.desk[i]!.sipPort,
+          ctrlPort: pbx.desk[i]!.ctrlPort,
+          rtpPortMin: pbx.mediaBase + 320 + 20 * i,
+          rtpPortMax: pbx.mediaBase + 339 + 20 * i,
+        });
+      }),
+    );
+    for (const p of started) if (p) this.deskPhones.push(p);
   }
 
   seedAccounts(): void {
@@ -625,6 +814,9 @@ class LabImpl implements Lab {
       for (const name of SERVER_NAMES) {
         for (const a of this.accounts[name]) upsertAccount(db, { username: a.extension, domain: a.domain, password: a.password });
       }
+      for (const d of LAB_DESK_PHONES) {
+        upsertAccount(db, { username: d.extension, domain: LAB_SERVERS[d.server].domain, password: labPassword(d.extension) });
+      }
     } finally {
       db.close();
     }
@@ -632,14 +824,22 @@ class LabImpl implements Lab {
 
   killAllSync(): void {
     for (const s of Object.values(this.servers)) s.killSync();
+    // the PBX parts' processes are killed by lab-process.ts's own exit hook
   }
 
   stop(options: { keepLogs?: boolean } = {}): Promise<void> {
     this.stopped ??= (async () => {
+      await Promise.allSettled(this.deskPhones.map((p) => p.stop()));
+      await this.carrier?.stop().catch(() => undefined);
       await Promise.allSettled(Object.values(this.servers).map((s) => s.stop()));
+      await this.rtpengine?.stop().catch(() => undefined);
       liveLabs.delete(this);
       if (liveLabs.size === 0) removeHandlers();
-      const died = Object.values(this.servers).some((s) => s.diedOnItsOwn);
+      const died =
+        Object.values(this.servers).some((s) => s.diedOnItsOwn) ||
+        this.deskPhones.some((p) => p.diedOnItsOwn) ||
+        this.carrier?.diedOnItsOwn === true ||
+        this.rtpengine?.diedOnItsOwn === true;
       const keep =
         options.keepLogs === true || this.keepLogs || !this.ownsDir || died || process.env.SOFT_PHONE_LAB_KEEP_LOGS === '1';
       if (keep) {
@@ -665,31 +865,42 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       : path.join(LAB_RUNS_DIR, `${new Date().toISOString().replace(/[:.]/g, '-')}-${crypto.randomBytes(3).toString('hex')}`);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'owner.pid'), `${process.pid}\n`);
-    let ports: Record<ServerName, { wsPort: number; sipPort: number }>;
+    const tls = options.tls === true;
+    let ports: Record<ServerName, ServerPorts>;
     if (options.fixedPorts) {
-      ports = {
-        server1: { wsPort: LAB_SERVERS.server1.wsPort, sipPort: LAB_SERVERS.server1.sipPort },
-        server2: { wsPort: LAB_SERVERS.server2.wsPort, sipPort: LAB_SERVERS.server2.sipPort },
+      const fixed = (name: ServerName): ServerPorts => {
+        const { wsPort, wssPort, sipPort } = LAB_SERVERS[name];
+        return { wsPort, sipPort, ...(tls ? { wssPort } : {}) };
       };
+      ports = { server1: fixed('server1'), server2: fixed('server2') };
       for (const name of which) {
         const p = ports[name];
-        if (!(await canBindTcp(p.wsPort)) || !(await canBindTcp(p.sipPort)) || !(await canBindUdp(p.sipPort))) {
-          throw new Error(`${name}: port ${p.wsPort} or ${p.sipPort} is in use (another lab running? try without fixed ports)`);
+        const tcp = [p.wsPort, p.sipPort, ...(p.wssPort === undefined ? [] : [p.wssPort])];
+        const busy = [];
+        for (const port of tcp) if (!(await canBindTcp(port))) busy.push(port);
+        if (!(await canBindUdp(p.sipPort))) busy.push(p.sipPort);
+        if (busy.length) {
+          throw new Error(`${name}: port ${[...new Set(busy)].join(', ')} in use (another lab running? try without fixed ports)`);
         }
       }
     } else {
       const taken = new Set<number>();
-      ports = {
-        server1: { wsPort: await freePort(taken, false), sipPort: await freePort(taken, true) },
-        server2: { wsPort: await freePort(taken, false), sipPort: await freePort(taken, true) },
-      };
+      const free = async (): Promise<ServerPorts> => ({
+        wsPort: await freePort(taken, false),
+        sipPort: await freePort(taken, true),
+        ...(tls ? { wssPort: await freePort(taken, false) } : {}),
+      });
+      ports = { server1: await free(), server2: await free() };
     }
-    const lab = new LabImpl(dir, ports, ownsDir, options.keepLogs === true);
+    const pbx = options.pbx ? await pbxPorts(new Set(Object.values(ports).flatMap((p) => [p.wsPort, p.sipPort, ...(p.wssPort ? [p.wssPort] : [])]))) : undefined;
+    const lab = new LabImpl(dir, ports, ownsDir, options.keepLogs === true, tls, pbx);
     lab.seedAccounts();
     liveLabs.add(lab);
     installHandlers();
     try {
+      await lab.startPbxMedia();
       await Promise.all(which.map((name) => lab.servers[name].start()));
+      await lab.startDeskPhones(which);
       return lab;
     } catch (err) {
       lastError = err;

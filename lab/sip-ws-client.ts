@@ -153,8 +153,10 @@ export class SipMessage {
 }
 
 export interface SipWsClientOptions {
-  /** ws://127.0.0.1:<port> */
+  /** ws://127.0.0.1:<port> or wss://127.0.0.1:<port> */
   wsUrl: string;
+  /** CA certificate(s) (PEM) a wss:// server's certificate must chain to, e.g. the lab CA. */
+  ca?: string | Buffer;
   domain: string;
   /** SIP user (the extension). */
   user: string;
@@ -210,6 +212,10 @@ export interface InviteResult {
 export class SipWsClient {
   readonly settings: Required<Pick<SipWsClientOptions, 'wsUrl' | 'domain' | 'user' | 'timeoutMs'>> & SipWsClientOptions;
   readonly viaHost = `${rand(6)}.invalid`;
+  /** WS or WSS (Via sent-by transport), after the URL's scheme. */
+  private get transport(): 'WS' | 'WSS' {
+    return this.settings.wsUrl.startsWith('wss:') ? 'WSS' : 'WS';
+  }
   readonly contactUser = rand(6);
   /** Incoming requests (INVITE, BYE, ...); answer them with reply(). */
   onrequest: ((request: SipMessage) => void) | undefined;
@@ -242,7 +248,7 @@ export class SipWsClient {
   static connect(options: SipWsClientOptions): Promise<SipWsClient> {
     const timeoutMs = options.timeoutMs ?? 5000;
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(options.wsUrl, 'sip', { handshakeTimeout: timeoutMs });
+      const ws = new WebSocket(options.wsUrl, 'sip', { handshakeTimeout: timeoutMs, ...(options.ca ? { ca: options.ca } : {}) });
       const fail = (err: Error): void => {
         ws.removeAllListeners();
         ws.on('error', () => undefined);
@@ -264,7 +270,7 @@ export class SipWsClient {
   }
 
   get contact(): string {
-    return `<sip:${this.contactUser}@${this.viaHost};transport=ws>`;
+    return `<sip:${this.contactUser}@${this.viaHost};transport=${this.transport.toLowerCase()}>`;
   }
 
   get isOpen(): boolean {
@@ -305,7 +311,7 @@ export class SipWsClient {
       const branch = `z9hG4bK${rand(8)}`;
       const lines = [
         `${method} ${uri} SIP/2.0`,
-        `Via: SIP/2.0/WS ${this.viaHost};branch=${branch};rport`,
+        `Via: SIP/2.0/${this.transport} ${this.viaHost};branch=${branch};rport`,
         'Max-Forwards: 70',
         `To: ${opts.to ?? `<${uri}>`}`,
         `From: ${this.fromHeader(fromTag)}`,
@@ -360,7 +366,7 @@ export class SipWsClient {
   private ackNon2xx(uri: string, branch: string, response: SipMessage, cseq: number): void {
     const lines = [
       `ACK ${uri} SIP/2.0`,
-      `Via: SIP/2.0/WS ${this.viaHost};branch=${branch};rport`,
+      `Via: SIP/2.0/${this.transport} ${this.viaHost};branch=${branch};rport`,
       'Max-Forwards: 70',
       `To: ${response.header('to')}`,
       `From: ${response.header('from')}`,
@@ -471,7 +477,7 @@ export class SipWsClient {
     const body = opts.body ?? '';
     const lines = [
       `${method} ${dialog.remoteTarget} SIP/2.0`,
-      `Via: SIP/2.0/WS ${this.viaHost};branch=${branch};rport`,
+      `Via: SIP/2.0/${this.transport} ${this.viaHost};branch=${branch};rport`,
       'Max-Forwards: 70',
       ...dialog.routeSet.map((r) => `Route: ${r}`),
       `To: ${dialog.to}`,

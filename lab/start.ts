@@ -1,18 +1,27 @@
 /**
- * `npm start` (after the build): the lab on its fixed ports, the repository served over HTTP, and the
- * demo's URL and the lab accounts printed. Ctrl-C (or SIGTERM) stops everything.
+ * `npm start` (after the build): the lab on its fixed ports with TLS (ws:// and wss://) and its PBX
+ * parts (rtpengine, the desk phones, the PSTN carrier), the repository served over HTTP and over HTTPS
+ * (the lab certificate), and the demo's URLs, the lab accounts, the desk phones and the PSTN numbers
+ * printed. Ctrl-C (or SIGTERM) stops everything.
  *
- *   http://127.0.0.1:8080/demo/      the demo page (8080 or the next free port)
- *   http://127.0.0.1:8080/lab.json   the lab's WebSocket URLs, domains, prefixes and accounts
+ *   http://127.0.0.1:8080/demo/      the demo page (8080 or the next free port), phones on ws://
+ *   https://127.0.0.1:8443/demo/     the same page as a CRM serves it (8443 or the next free port),
+ *                                    phones on wss://
+ *   http://127.0.0.1:8080/lab.json   the lab's WebSocket URLs (ws and wss), domains, prefixes, accounts,
+ *                                    desk phones and PSTN numbers
+ *   POST /pbx/call-in {extension, server, from}   the carrier calls an extension (the demo's "carrier calls" buttons)
  */
 import path from 'node:path';
-import { startLab, SERVER_NAMES, REPO_ROOT, type Lab } from './lab.js';
-import { jsonRoute, startWebServer, type WebServer } from './web.js';
+import { startLab, LAB_DESK_PHONES, LAB_SERVERS, SERVER_NAMES, REPO_ROOT, type Lab, type ServerName } from './lab.js';
+import { CARRIER_TONES, PSTN_NUMBERS } from './pstn.js';
+import { jsonRoute, startWebServer, type RouteHandler, type WebServer } from './web.js';
+import { trustSpkiArgs } from './chromium.mjs';
 import { launchLabChromium } from './park-orbit/browser.js';
 import { startParkOrbit, type ParkOrbit } from './park-orbit/park-orbit.js';
 import { startProvisioningServer, type ProvisioningServer } from './provisioning/server.js';
 
 const WEB_PORT = Number(process.env.SOFT_PHONE_WEB_PORT ?? 8080);
+const HTTPS_PORT = Number(process.env.SOFT_PHONE_HTTPS_PORT ?? 8443);
 
 /** What the demo page learns about the lab. */
 export function labInfo(lab: Lab, provisioningUrl?: string): unknown {
@@ -22,10 +31,48 @@ export function labInfo(lab: Lab, provisioningUrl?: string): unknown {
     servers: Object.fromEntries(
       SERVER_NAMES.map((name) => {
         const s = lab.servers[name];
-        return [name, { wsUrl: s.wsUrl, domain: s.domain, prefix: s.prefix, running: s.pid !== undefined }];
+        // wssUrl: what a page served over https:// must use (it cannot open ws:// to a network host)
+        return [name, { wsUrl: s.wsUrl, wssUrl: s.wssUrl, domain: s.domain, prefix: s.prefix, running: s.pid !== undefined }];
       }),
     ),
     accounts: lab.accounts,
+    pbx: lab.carrier ? pbxInfo(lab) : undefined,
+  };
+}
+
+/** The PBX parts to try: desk phones (with how each server dials them) and the carrier's numbers. */
+export function pbxInfo(lab: Lab): unknown {
+  return {
+    deskPhones: LAB_DESK_PHONES.filter((d) => lab.deskPhones.some((p) => p.extension === d.extension)).map((d) => ({
+      extension: d.extension,
+      server: d.server,
+      displayName: d.displayName,
+      toneHz: d.toneHz,
+      dial: Object.fromEntries(SERVER_NAMES.map((s) => [s, s === d.server ? d.extension : `${LAB_SERVERS[d.server].prefix}${d.extension}`])),
+    })),
+    pstn: { numbers: PSTN_NUMBERS, tones: CARRIER_TONES, callInFrom: '+48601234567' },
+  };
+}
+
+/** POST /pbx/call-in `{ extension, server, from }`: the carrier calls a lab extension. */
+function callInRoute(lab: Lab): RouteHandler {
+  return async (req, res) => {
+    const reply = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method !== 'POST' || !lab.carrier) return reply(405, { message: 'POST, with the PBX parts running' });
+    let body = '';
+    for await (const chunk of req) body += String(chunk);
+    try {
+      const { extension, server, from } = JSON.parse(body) as { extension?: string; server?: ServerName; from?: string };
+      const s = lab.servers[server ?? 'server1'];
+      if (!s) throw new Error(`no server '${String(server)}'`);
+      await lab.carrier.callIn(String(extension), String(from ?? '+48601234567'), { port: s.sipPort, domain: s.domain });
+      reply(200, { ok: true });
+    } catch (err) {
+      reply(400, { message: (err as Error).message });
+    }
   };
 }
 
@@ -42,26 +89,35 @@ async function seedDemoAgent(url: string): Promise<void> {
   for (const number of ['650', '651', '652']) await post('/admin/accounts', { number });
 }
 
-async function startWebOnFreePort(info: () => unknown): Promise<WebServer> {
-  const routes = { '/lab.json': jsonRoute(info) };
-  for (let port = WEB_PORT; port < WEB_PORT + 20; port++) {
+/** The web server on `first` or one of the next 19 ports, else any free port. */
+async function startWebOnFreePort(
+  info: () => unknown,
+  first: number,
+  extra: Record<string, RouteHandler> = {},
+  https?: { certFile: string; keyFile: string },
+): Promise<WebServer> {
+  const routes = { '/lab.json': jsonRoute(info), ...extra };
+  const tls = https ? { https } : {};
+  for (let port = first; port < first + 20; port++) {
     try {
-      return await startWebServer({ root: REPO_ROOT, port, routes });
+      return await startWebServer({ root: REPO_ROOT, port, routes, ...tls });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     }
   }
-  return startWebServer({ root: REPO_ROOT, routes });
+  return startWebServer({ root: REPO_ROOT, routes, ...tls });
 }
 
 async function main(): Promise<void> {
   let lab: Lab;
   try {
-    lab = await startLab({ fixedPorts: true });
+    lab = await startLab({ fixedPorts: true, tls: true, pbx: true });
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\nStarting the lab on free ports instead.\n`);
-    lab = await startLab();
+    lab = await startLab({ tls: true, pbx: true });
   }
+  const tls = lab.tls;
+  if (!tls) throw new Error('the lab started without TLS');
   // The park orbits (701-720 on each server) share one headless Chromium.
   const browser = await launchLabChromium();
   const orbits: ParkOrbit[] = [];
@@ -80,7 +136,8 @@ async function main(): Promise<void> {
     range: { from: 100, to: 699 },
   });
   await seedDemoAgent(prov.url);
-  const web = await startWebOnFreePort(() => labInfo(lab, prov.url));
+  const web = await startWebOnFreePort(() => labInfo(lab, prov.url), WEB_PORT, { '/pbx/call-in': callInRoute(lab) });
+  const secureWeb = await startWebOnFreePort(() => labInfo(lab, prov.url), HTTPS_PORT, { '/pbx/call-in': callInRoute(lab) }, tls);
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -88,6 +145,7 @@ async function main(): Promise<void> {
     stopping = true;
     process.stdout.write(`\n${signal}: stopping the lab...\n`);
     await web.close();
+    await secureWeb.close();
     await prov.close();
     for (const orbit of orbits) await orbit.stop();
     await browser.close();
@@ -99,20 +157,39 @@ async function main(): Promise<void> {
 
   const lines: string[] = [];
   lines.push('', '<soft-phone> lab is running', '');
-  lines.push(`  Demo:      ${web.url}/demo/`);
+  lines.push(`  Demo:      ${web.url}/demo/        (phones on ws://)`);
+  lines.push(`  Demo, TLS: ${secureWeb.url}/demo/       (as a CRM serves it: https:// page, phones on wss://)`);
   lines.push(`  Lab info:  ${web.url}/lab.json`);
   lines.push(`  Provisioning: ${prov.url}  (agents: ${DEMO_AGENT.id}, agent2; admin API under /admin)`);
   lines.push(`  Park orbit:   slots 701-720 on each server`);
   lines.push(`  Logs:      ${lab.dir}`, '');
+  lines.push('  TLS: the lab CA and certificate are new at every start; no browser trusts them by itself.');
+  lines.push(`      CA: ${tls.caFile}   certificate SPKI sha256: ${tls.spkiHash}`);
+  lines.push('      Open the https demo in a Chromium that trusts exactly this certificate:');
+  lines.push(`        chromium --user-data-dir=$(mktemp -d) ${trustSpkiArgs(tls.spkiHash).join(' ')} ${secureWeb.url}/demo/`);
+  lines.push('      (or import the CA file into a test browser profile as a trusted authority).', '');
   for (const name of SERVER_NAMES) {
     const s = lab.servers[name];
-    lines.push(`  ${name}  ${s.domain}  prefix ${s.prefix}  ${s.wsUrl}  (SIP udp/tcp 127.0.0.1:${s.sipPort})`);
+    lines.push(`  ${name}  ${s.domain}  prefix ${s.prefix}  ${s.wsUrl}  ${s.wssUrl ?? ''}  (SIP udp/tcp 127.0.0.1:${s.sipPort})`);
     for (const a of lab.accounts[name]) {
       const who = a.displayName ? ` (${a.displayName})` : '';
       lines.push(`      ${a.extension}@${a.domain}${who}  password: ${a.password}`);
     }
   }
   lines.push('', `  Dial 12<ext> on server1 to reach server2, 11<ext> on server2 to reach server1.`);
+  if (lab.carrier) {
+    lines.push('', '  Desk phones (baresip over UDP, auto-answer, play a tone; via rtpengine):');
+    for (const d of LAB_DESK_PHONES) {
+      if (!lab.deskPhones.some((p) => p.extension === d.extension)) continue;
+      const other = SERVER_NAMES.find((n) => n !== d.server)!;
+      lines.push(`      ${d.extension}@${LAB_SERVERS[d.server].domain}  ${d.toneHz} Hz  (from ${other}: ${LAB_SERVERS[d.server].prefix}${d.extension})`);
+    }
+    lines.push('  PSTN (carrier stand-in, SIPp; any 0... or +... number from either server):');
+    lines.push(`      ${PSTN_NUMBERS.answers.join(', ')}  183 + early media (${CARRIER_TONES.early} Hz), answered after 2.5 s (${CARRIER_TONES.answer} Hz), refreshes mid-call`);
+    lines.push(`      ${PSTN_NUMBERS.busy} busy (486), ${PSTN_NUMBERS.notFound} not found (404), ${PSTN_NUMBERS.unavailable} unavailable (503)`);
+    lines.push(`      the carrier calls in: POST ${web.url}/pbx/call-in {"extension":"3999","server":"server1","from":"+48601234567"} (or the demo's button)`);
+    lines.push(`  rtpengine: ng udp 127.0.0.1:${lab.rtpengine?.options.ngPort}, rtpengine-ctl -ip 127.0.0.1 -port ${lab.rtpengine?.options.cliPort} list sessions all`);
+  }
   lines.push('  Ctrl-C stops everything.', '');
   process.stdout.write(lines.join('\n') + '\n');
 }

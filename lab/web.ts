@@ -1,14 +1,18 @@
 /**
- * A tiny static HTTP server for the lab (node:http, no dependencies): serves the repository root on
+ * A tiny static HTTP(S) server for the lab (node:http / node:https, no dependencies): serves the repository root on
  * 127.0.0.1 so the demo (`/demo/`), the bundle (`/dist/soft-phone.bundle.js`) and packages under
  * `/node_modules/` load in a browser exactly as files. Nothing is cached (`Cache-Control: no-store`),
  * so a rebuild shows at the next reload.
  *
  * Extra routes (exact paths, checked before files) let the lab serve generated data, e.g. `/lab.json`
  * with the lab's WebSocket URLs and accounts for the demo page.
+ *
+ * `https: { certFile, keyFile }` (e.g. the lab certificate, `lab.tls`) serves over https:// instead,
+ * as a CRM is served in production: a page from it may only open wss:// connections.
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
@@ -21,10 +25,12 @@ export interface WebServerOptions {
   port?: number;
   /** Exact-path routes served before files, e.g. `{ '/lab.json': jsonRoute(() => data) }`. */
   routes?: Record<string, RouteHandler>;
+  /** Serve over https:// with this certificate and key (PEM files), e.g. the lab's (`lab.tls`). */
+  https?: { certFile: string; keyFile: string };
 }
 
 export interface WebServer {
-  /** http://127.0.0.1:<port> */
+  /** http://127.0.0.1:<port>, or https://127.0.0.1:<port> when served over TLS */
   url: string;
   port: number;
   /** Adds or replaces an exact-path route while running. */
@@ -70,12 +76,17 @@ export function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const root = path.resolve(options.root);
   const routes = new Map(Object.entries(options.routes ?? {}));
 
-  const server = http.createServer((req, res) => {
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     void handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, `internal error: ${(err as Error).message}`);
       else res.destroy();
     });
-  });
+  };
+  const tls = options.https;
+  const server = tls
+    ? https.createServer({ cert: fs.readFileSync(tls.certFile), key: fs.readFileSync(tls.keyFile) }, listener)
+    : http.createServer(listener);
+  const scheme = tls ? 'https' : 'http';
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -140,7 +151,7 @@ export function startWebServer(options: WebServerOptions): Promise<WebServer> {
       server.off('error', reject);
       const { port } = server.address() as AddressInfo;
       resolve({
-        url: `http://127.0.0.1:${port}`,
+        url: `${scheme}://127.0.0.1:${port}`,
         port,
         route: (pathname, handler) => routes.set(pathname, handler),
         close: () =>

@@ -8,6 +8,7 @@ import type { EngineConfig, EngineFactory, PhoneEngine } from './core/engine.js'
 import { parseDtmf, requireCall } from './core/guards.js';
 import { PhoneState, type PhoneChange, type PhoneNotice } from './core/phone-state.js';
 import { isSeconds, SettingsCache, type Settings } from './core/settings.js';
+import { checkServers, type CheckedServers } from './core/servers.js';
 import {
   CallState,
   RegistrationState,
@@ -636,8 +637,13 @@ export class SoftPhone extends LitElement {
     });
   }
 
+  /** The `server` URLs, checked: the usable ones, and an error for each one left out. */
+  #servers(): CheckedServers {
+    return checkServers(this.server.split(/\s+/).filter(Boolean), globalThis.location?.protocol);
+  }
+
   #apply(): void {
-    const errors = [...this.#settings().errors];
+    const errors = [...this.#settings().errors, ...this.#servers().errors];
     try {
       this.#provisioning();
     } catch (e) {
@@ -682,7 +688,7 @@ export class SoftPhone extends LitElement {
 
   /** The engine configuration, or undefined while server, domain or extension is missing. */
   #engineConfig(): EngineConfig | undefined {
-    const servers = this.server.split(/\s+/).filter(Boolean);
+    const servers = this.#servers().usable;
     const domain = this.domain.trim();
     const extension = this.extension.trim();
     if (!servers.length || !domain || !extension) return undefined;
@@ -724,6 +730,9 @@ export class SoftPhone extends LitElement {
     if (!this.isConnected) throw new SoftPhoneError('NOT_REGISTERED', 'the phone is not in the document');
     const config = this.#engineConfig();
     if (!config) {
+      // a server set but none usable (e.g. ws:// on an https:// page): the reason, naming the URL
+      const servers = this.#servers();
+      if (!servers.usable.length && servers.errors[0]) throw servers.errors[0];
       const missing = (['server', 'domain', 'extension'] as const).filter((k) => !this[k].trim());
       throw new SoftPhoneError('INVALID_CONFIG', `cannot register: ${missing.join(', ')} not set`);
     }

@@ -37,7 +37,7 @@ import { RegistrationState } from '../core/types.js';
 import { SoftPhoneError } from '../errors.js';
 import { logger } from '../logger.js';
 import { promptSdhFactory } from './media.js';
-import { acceptInDialogUpdates } from './pbx-interop.js';
+import { acceptInDialogUpdates, dropUnparseableMessages } from './pbx-interop.js';
 
 type IncomingResponse = Core.IncomingResponse;
 
@@ -332,6 +332,7 @@ export class SipConnection {
       },
     });
     acceptInDialogUpdates(ua);
+    dropUnparseableMessages(ua);
     return ua;
   }
 

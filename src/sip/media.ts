@@ -64,10 +64,19 @@ export function candidateModifier(filter: readonly string[]) {
  * only adds latency. So the description goes out as soon as a usable candidate exists; with a
  * STUN/TURN server configured we wait for a server-reflexive or relay one (bounded).
  */
+/** A promise that only ever rejects, when `reject` is called (never an unhandled rejection). */
+function closingSignal(): { promise: Promise<never>; reject: (error: Error) => void } {
+  let reject: (error: Error) => void = () => undefined;
+  const promise = new Promise<never>((_, fail) => (reject = fail));
+  promise.catch(() => undefined);
+  return { promise, reject };
+}
+
 class PromptSessionDescriptionHandler extends Web.SessionDescriptionHandler {
   #usable = false;
   #graceOver = false;
   readonly #filter: SessionDescriptionHandlerModifier;
+  readonly #closing = closingSignal();
 
   constructor(logger: SdhLogger, factory: SdhMediaFactory, configuration: SdhConfiguration, options: MediaOptions) {
     super(logger, factory, configuration);
@@ -95,7 +104,7 @@ class PromptSessionDescriptionHandler extends Web.SessionDescriptionHandler {
     options?: Web.SessionDescriptionHandlerOptions,
     modifiers: SessionDescriptionHandlerModifier[] = [],
   ): ReturnType<Web.SessionDescriptionHandler['getDescription']> {
-    return super.getDescription(options, [...modifiers, this.#filter]);
+    return Promise.race([super.getDescription(options, [...modifiers, this.#filter]), this.#closing.promise]);
   }
 
   protected override waitForIceGatheringComplete(restart = false, timeout = 0): Promise<void> {
@@ -107,6 +116,21 @@ class PromptSessionDescriptionHandler extends Web.SessionDescriptionHandler {
   override iceGatheringComplete(): void {
     if (this.#usable) this.#graceOver = true;
     super.iceGatheringComplete();
+  }
+
+  /**
+   * A call that ends while its media is being set up (the caller's CANCEL arriving while we answer)
+   * closes this handler. Chromium never settles a closed peer connection's pending operations, and
+   * SIP.js does not end its waits either, so the answer would hang for good; every description
+   * being made or applied fails instead, the moment the handler closes.
+   */
+  override close(): void {
+    super.close();
+    this.#closing.reject(new Error('the call ended while its media was being set up'));
+  }
+
+  override setDescription(...args: Parameters<Web.SessionDescriptionHandler['setDescription']>): Promise<void> {
+    return Promise.race([super.setDescription(...args), this.#closing.promise]);
   }
 
   /**

@@ -44,6 +44,24 @@ interface SessionInternals {
   setOfferAndGetAnswer(offer: Core.Body, options: { sessionDescriptionHandlerOptions?: object; sessionDescriptionHandlerModifiers?: unknown[] }): Promise<Core.Body>;
 }
 
+/**
+ * A message SIP.js cannot take apart must not become an uncaught error in the CRM's page: SIP.js
+ * 0.21.2 throws from its parser on, for example, a response whose CSeq it cannot read. Such a
+ * message is dropped (and logged), as RFC 3261 section 16.3 has a proxy drop one; the phone carries on.
+ */
+export function dropUnparseableMessages(ua: UserAgent): void {
+  const transport = ua.transport;
+  const deliver = transport.onMessage;
+  if (!deliver) return;
+  transport.onMessage = (message: string) => {
+    try {
+      deliver(message);
+    } catch (error) {
+      logger.warn(`dropped a SIP message the SIP stack could not read (${String(error)}): ${message.split('\r\n', 1)[0]!.slice(0, 120)}`);
+    }
+  };
+}
+
 /** Per dialog: our pending session refresh (we are the refresher). */
 const refreshTimers = new WeakMap<Core.Dialog, ReturnType<typeof setTimeout>>();
 

@@ -47,6 +47,7 @@ import { SoftPhoneError } from '../errors.js';
 import { logger } from '../logger.js';
 import { SipConnection } from './connection.js';
 import { CallAudio } from './media.js';
+import { refuseFlood, refuseOffer } from './offer-check.js';
 import { ALLOW_UPDATE, notifyReferrerProperly } from './pbx-interop.js';
 import { isEarlyMediaProgress } from './session-timer.js';
 import { isBusyStatus, referredByUser, remoteHoldIn, sipfragStatus, transferFailure, type ReferOutcome } from './transfer.js';
@@ -459,11 +460,18 @@ export class SipEngine implements PhoneEngine {
   }
 
   #incoming(invitation: Invitation): void {
+    // An offer we could never answer, or one call too many, is refused before anything rings.
+    const request = invitation.request;
+    const refusal = refuseOffer(request.body || undefined, request.getHeader('Content-Type')) ?? refuseFlood(this.#calls.size);
+    if (refusal) {
+      logger.warn(`refused an incoming call with ${refusal.statusCode}: ${refusal.why}`);
+      invitation.reject({ statusCode: refusal.statusCode, reasonPhrase: refusal.reasonPhrase }).catch((error: unknown) => logger.debug('refusal not sent:', error));
+      return;
+    }
     // 180 so the caller hears ringback, first thing. The only one: SIP.js's automatic 180 is off
     // (see the connection), as SIP.js skips it when the caller requires 100rel.
     invitation.progress().catch((error: unknown) => logger.debug('180 Ringing not sent:', error));
     const identity = invitation.remoteIdentity;
-    const request = invitation.request;
     // A parked call coming back from the orbit: show the parked caller, named after the slot.
     const slot = request.getHeader('X-Park-Slot');
     const parkedCaller = slot ? request.getHeader('X-Park-Caller') : undefined;
@@ -523,6 +531,7 @@ export class SipEngine implements PhoneEngine {
     try {
       await ctx.session.accept({ extraHeaders: [ALLOW_UPDATE], sessionDescriptionHandlerOptions: this.#mediaOptions() });
     } catch (error) {
+      if (ctx.ended && ctx.endCause === 'remote-hangup') throw new SoftPhoneError('CALL_FAILED', `call ${callId} was hung up by the caller before it could be answered`);
       const denied = isMediaDenied(error);
       ctx.endCause ??= 'failed';
       if (ctx.session.state !== SessionState.Terminated) {
@@ -530,6 +539,10 @@ export class SipEngine implements PhoneEngine {
       }
       this.#finish(ctx);
       throw new SoftPhoneError(denied ? 'MEDIA_DENIED' : 'CALL_FAILED', denied ? 'microphone access was denied' : `answer failed: ${String(error)}`);
+    }
+    // The caller's CANCEL won the race with our answer (SIP.js sent 487, not our 200): say so.
+    if (ctx.session.state === SessionState.Terminated && this.#state.getCall(ctx.id)?.answeredAt === undefined) {
+      throw new SoftPhoneError('CALL_FAILED', `call ${callId} was hung up by the caller before it could be answered`);
     }
   }
 
@@ -978,7 +991,10 @@ export class SipEngine implements PhoneEngine {
     ctx.audio?.stop();
     if (this.#state.getCall(ctx.id)) {
       const answered = this.#state.getCall(ctx.id)?.answeredAt !== undefined;
-      const fallback: EndCause = ctx.session instanceof Invitation && !answered ? 'no-answer' : answered ? 'remote-hangup' : 'failed';
+      // A far end's BYE and our own hangup name their cause; an answered call that ends without one was
+      // ended by the SIP stack itself (no ACK to our answer, an answer to a re-INVITE it could not
+      // apply): it failed, the far end did not hang up.
+      const fallback: EndCause = ctx.session instanceof Invitation && !answered ? 'no-answer' : 'failed';
       last = ctx.final = this.#state.moveCall(ctx.id, CallState.Ended, { endCause: ctx.endCause ?? fallback });
     }
     if (this.#reconfigurePending && this.#calls.size === 0) {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../lab/chromium.mjs';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, trustSpkiArgs } from '../../lab/chromium.mjs';
 import { startLab, type Lab, type LabAccount, type LabOptions } from '../../lab/lab.js';
 import { startWebServer as startLabWebServer, type RouteHandler, type WebServer } from '../../lab/web.js';
 
@@ -39,7 +39,7 @@ export type { WebServer };
  * Serves the repository root on a free loopback port (lab/web.ts). `SOFT_PHONE_BUNDLE=/path/file.js`
  * serves another build as /dist/soft-phone.bundle.js (handy while developing).
  */
-export async function startWebServer(root = REPO_ROOT): Promise<WebServer> {
+export async function startWebServer(root = REPO_ROOT, options: { https?: { certFile: string; keyFile: string } } = {}): Promise<WebServer> {
   const override = process.env.SOFT_PHONE_BUNDLE;
   const routes: Record<string, RouteHandler> = override
     ? {
@@ -49,14 +49,20 @@ export async function startWebServer(root = REPO_ROOT): Promise<WebServer> {
         },
       }
     : {};
-  return startLabWebServer({ root, routes });
+  return startLabWebServer({ root, routes, ...(options.https ? { https: options.https } : {}) });
 }
 
 // --- the browser ----------------------------------------------------------------------------
 
-export async function launchBrowser(options: { fakeAudioFile?: string } = {}): Promise<Browser> {
+/**
+ * Chromium with the WebRTC test flags. `trustSpki`: the lab certificate's SPKI hash (lab.tls.spkiHash),
+ * the one certificate it then accepts besides the ones it trusts anyway. `extraArgs`: more flags.
+ */
+export async function launchBrowser(options: { fakeAudioFile?: string; trustSpki?: string; extraArgs?: string[] } = {}): Promise<Browser> {
   const args = [...CHROMIUM_ARGS];
   if (options.fakeAudioFile) args.push(`--use-file-for-fake-audio-capture=${options.fakeAudioFile}`);
+  if (options.trustSpki) args.push(...trustSpkiArgs(options.trustSpki));
+  if (options.extraArgs) args.push(...options.extraArgs);
   return chromium.launch({ executablePath: CHROMIUM_PATH, args, headless: true });
 }
 
@@ -90,7 +96,10 @@ export async function openPhonePage(browser: Browser, webUrl: string, file = 'ph
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on('console', (m) => consoleLines.push(m.text()));
-  page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
+  page.on('pageerror', (e) => {
+    consoleLines.push(`pageerror: ${e.message}`);
+    if (process.env.PAGE_STACKS) console.log(e.stack);
+  });
   const list: SipFrame[] = [];
   frames.set(page, list);
   page.on('websocket', (ws) => {
@@ -399,8 +408,14 @@ export interface Fixture {
 /**
  * Starts the lab, the web server and Chromium in `before`, stops them in `after` (lab logs kept
  * when a test failed). Use inside a `describe`, and declare tests with `fixture.test()`.
+ *
+ * `https: true`: as a CRM in production. The lab runs with TLS (wss:// on both servers, `lab.tls`),
+ * the pages are served over https:// with the lab certificate, and Chromium trusts that one
+ * certificate by its SPKI hash (never `--ignore-certificate-errors`). `browserArgs`: more Chromium flags.
  */
-export function withLab(options: { lab?: LabOptions; fakeAudioFile?: string | (() => string) } = {}): Fixture {
+export function withLab(
+  options: { lab?: LabOptions; fakeAudioFile?: string | (() => string); https?: boolean; browserArgs?: string[] } = {},
+): Fixture {
   let failed = false;
   const fixture = {
     // `todo`: a known, intermittent failure under investigation: the test runs and reports, but its
@@ -422,10 +437,16 @@ export function withLab(options: { lab?: LabOptions; fakeAudioFile?: string | ((
   } as Fixture;
   before(async () => {
     ensureBuilt();
-    fixture.web = await startWebServer();
-    fixture.lab = await startLab(options.lab);
+    fixture.lab = await startLab(options.https ? { ...options.lab, tls: true } : options.lab);
+    const tls = options.https ? fixture.lab.tls : undefined;
+    if (options.https && !tls) throw new Error('the lab started without TLS');
+    fixture.web = await startWebServer(REPO_ROOT, tls ? { https: tls } : {});
     const audio = typeof options.fakeAudioFile === 'function' ? options.fakeAudioFile() : options.fakeAudioFile;
-    fixture.browser = await launchBrowser(audio ? { fakeAudioFile: audio } : {});
+    fixture.browser = await launchBrowser({
+      ...(audio ? { fakeAudioFile: audio } : {}),
+      ...(tls ? { trustSpki: tls.spkiHash } : {}),
+      ...(options.browserArgs ? { extraArgs: options.browserArgs } : {}),
+    });
   });
   after(async () => {
     await fixture.browser?.close().catch(() => undefined);

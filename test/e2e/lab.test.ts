@@ -328,3 +328,81 @@ describe('the lab web server', () => {
     }
   });
 });
+
+describe('the lab with TLS', () => {
+  let tlsLab: Lab | undefined;
+  let tlsFailed = false;
+  afterEach((t) => {
+    if (!(t as unknown as { passed?: boolean }).passed) tlsFailed = true;
+  });
+  after(async () => {
+    await tlsLab?.stop({ keepLogs: tlsFailed });
+  });
+
+  it('makes a lab CA and a server certificate with openssl, and both servers answer over wss:// trusting only that CA', async () => {
+    tlsLab = await startLab({ tls: true });
+    const tls = tlsLab.tls;
+    assert.ok(tls, 'lab.tls is set');
+    const openssl = (args: string[], input?: Buffer): Buffer => {
+      const r = spawnSync('openssl', args, { input });
+      assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr.toString()}`);
+      return r.stdout;
+    };
+    // the server certificate chains to the lab CA, for 127.0.0.1 and localhost
+    assert.match(openssl(['verify', '-CAfile', tls.caFile, tls.certFile]).toString(), /: OK/);
+    const text = openssl(['x509', '-in', tls.certFile, '-noout', '-text']).toString();
+    assert.match(text, /IP Address:127\.0\.0\.1/);
+    assert.match(text, /DNS:localhost/);
+    assert.match(text, /TLS Web Server Authentication/);
+    // spkiHash is what Chromium's --ignore-certificate-errors-spki-list wants: base64 sha256 of the SPKI (DER)
+    const spki = openssl(['pkey', '-pubin', '-outform', 'der'], openssl(['x509', '-in', tls.certFile, '-pubkey', '-noout']));
+    assert.equal(tls.spkiHash, openssl(['dgst', '-sha256', '-binary'], spki).toString('base64'));
+
+    const ca = fs.readFileSync(tls.caFile);
+    for (const server of Object.values(tlsLab.servers)) {
+      assert.match(server.wssUrl ?? '', /^wss:\/\/127\.0\.0\.1:\d+$/);
+      assert.notEqual(server.wssPort, server.wsPort);
+      assert.equal(await wsOptions(server.wssUrl!, server.domain, 2000, ca), 200);
+      assert.equal(await wsOptions(server.wsUrl, server.domain, 2000), 200, 'ws:// still works beside wss://');
+      // a client that does not trust the lab CA is refused by its own TLS check
+      await assert.rejects(wsOptions(server.wssUrl!, server.domain, 2000), /self[- ]signed|unable to (get|verify)|certificate/i);
+    }
+
+    // a registration over wss:// (digest auth as over ws)
+    const a = tlsLab.accounts.server1[0]!;
+    const client = await SipWsClient.connect({ wsUrl: tlsLab.servers.server1.wssUrl!, ca, domain: a.domain, user: a.extension, password: a.password });
+    try {
+      assert.equal((await client.register()).status, 200);
+      assert.deepEqual(await tlsLab.servers.server1.registrations(), [`sip:${a.extension}@${a.domain}`]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a lab without tls has no wss:// URL and no TLS material', async () => {
+    assert.equal(lab.tls, undefined);
+    assert.equal(lab.servers.server1.wssUrl, undefined);
+    assert.equal(lab.servers.server1.wssPort, undefined);
+  });
+
+  it('the lab web server serves over https with the lab certificate', async () => {
+    const tls = tlsLab?.tls;
+    assert.ok(tls);
+    const web = await startWebServer({ root: REPO_ROOT, https: tls });
+    try {
+      assert.match(web.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+      const https = await import('node:https');
+      const status = await new Promise<number>((resolve, reject) => {
+        https
+          .get(`${web.url}/package.json`, { ca: fs.readFileSync(tls.caFile) }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+          .on('error', reject);
+      });
+      assert.equal(status, 200);
+    } finally {
+      await web.close();
+    }
+  });
+});
