@@ -114,6 +114,11 @@ export function backoffDelay(n: number, random: () => number = Math.random): num
   return Math.round(base * (0.8 + 0.4 * random()));
 }
 
+/** The wait before the next reconnect attempt: the backoff, but at most 1.5 s while calls wait for the connection. */
+export function reconnectDelay(backoff: number, callsWaiting: boolean): number {
+  return callsWaiting ? Math.min(backoff, CALL_BACKOFF_MAX_MS) : backoff;
+}
+
 function sipLogConnector(level: SipLogLevel, category: string, _label: string | undefined, content: string): void {
   const line = `sip.js ${category}: ${content}`;
   if (level === 'error') logger.error(line);
@@ -457,7 +462,7 @@ export class SipConnection {
   }
 
   #scheduleReconnect(gen: number, backoff: number): void {
-    const delay = this.#hooks.callsWaiting() ? Math.min(backoff, CALL_BACKOFF_MAX_MS) : backoff;
+    const delay = reconnectDelay(backoff, this.#hooks.callsWaiting());
     clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = setTimeout(() => void this.#reconnect(gen), delay);
   }
