@@ -65,11 +65,12 @@ const DEFAULT_CALL_RECOVERY_S = 30;
 /** A refresh re-INVITE that failed (or crossed the far end's: 491) is tried again after this long. */
 const REFRESH_RETRY_MS = 600;
 /**
- * Both ends of a call usually lose the connection (or the path) together and both refresh: the end
- * that answered the call waits this long first, so the two re-INVITEs seldom cross (a re-INVITE
- * arriving while our own offer is being made fails with 488 and can leave the media in a bad way).
+ * Both ends of a call usually lose the connection (or the path) together and both refresh. Crossing
+ * re-INVITEs are trouble (SIP.js makes our offer while it applies theirs, and the media can end up
+ * broken), so the end that answered the call lets the caller go first: it refreshes once the
+ * caller's re-INVITE is done, or after this long.
  */
-const ANSWERER_REFRESH_DELAY_MS = 800;
+const ANSWERER_REFRESH_DELAY_MS = 2500;
 /** How often the media watchdog looks at a call's incoming packets. */
 const MEDIA_CHECK_MS = 1000;
 /** No incoming audio packet for this many checks on a call that should have audio: the path is lost. */
@@ -97,6 +98,8 @@ interface CallContext {
   reconnecting?: ReconnectReason;
   recoveryTimer?: ReturnType<typeof setTimeout>;
   retryTimer?: ReturnType<typeof setTimeout>;
+  /** The answering end waits for the caller's refresh: this sends ours at once. */
+  farEndRefreshed?: () => void;
   /** A re-INVITE refreshing the dialog (and maybe restarting ICE) is under way. */
   refreshing?: boolean;
   /** The re-INVITE of a media recovery was answered: the call is back once audio arrives again. */
@@ -268,9 +271,22 @@ export class SipEngine implements PhoneEngine {
     if (!now && ctx.session instanceof Invitation) {
       clearTimeout(ctx.retryTimer);
       ctx.retryTimer = setTimeout(() => this.#refreshDialog(ctx, true), ANSWERER_REFRESH_DELAY_MS);
+      ctx.farEndRefreshed = () => {
+        delete ctx.farEndRefreshed;
+        this.#refreshDialog(ctx, true);
+      };
       return;
     }
+    delete ctx.farEndRefreshed;
     const session = ctx.session;
+    // An offer/answer exchange the far end started is still under way (SIP.js would make our offer
+    // while it applies theirs, and the media can end up broken): ours waits until it is over.
+    const busy = session as unknown as { pendingReinviteAck?: boolean; dialog?: { signalingState?: string } };
+    if (busy.pendingReinviteAck || (busy.dialog?.signalingState !== undefined && busy.dialog.signalingState !== 'Stable')) {
+      clearTimeout(ctx.retryTimer);
+      ctx.retryTimer = setTimeout(() => this.#refreshDialog(ctx, true), 300);
+      return;
+    }
     const held = this.#state.getCall(ctx.id)?.held ?? false;
     const iceRestart = ctx.reconnecting === 'media' || this.#iceBroken(ctx);
     if (iceRestart) ctx.reconnecting = 'media';
@@ -930,6 +946,8 @@ export class SipEngine implements PhoneEngine {
         // A re-INVITE from the far end: sendonly/inactive means it put us on hold. A session
         // refresh (same direction, or no SDP) changes nothing, so it must not fire an event.
         if (statusCode !== 200 || ctx.ended) return;
+        // The caller refreshed the dialog after a loss: ours follows once its ACK is in (see #refreshDialog).
+        if (ctx.farEndRefreshed) setTimeout(() => ctx.farEndRefreshed?.(), 0);
         const remoteHeld = remoteHoldIn(request.body);
         if (remoteHeld !== undefined && (this.#state.getCall(ctx.id)?.remoteHeld ?? false) !== remoteHeld) this.#state.patchCall(ctx.id, { remoteHeld });
       },
