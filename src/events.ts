@@ -2,7 +2,7 @@
  * The element's DOM events: one map, one typed `emit()`. Every detail is a plain snapshot.
  */
 import type { QualitySummary, QualityWarning } from './core/call-quality.js';
-import type { CallInfo, TransferMode } from './core/types.js';
+import type { CallInfo, ReconnectReason, TransferMode } from './core/types.js';
 import type { ErrorCode } from './errors.js';
 
 export interface SoftPhoneEventMap {
@@ -24,6 +24,8 @@ export interface SoftPhoneEventMap {
   'softphone-transfer-completed': { call: CallInfo; mode: TransferMode; target: string };
   'softphone-transfer-failed': { call: CallInfo; mode: TransferMode; target: string; code: string; reason: string };
   'softphone-call-parked': { call: CallInfo; slot: string };
+  'softphone-call-reconnecting': { call: CallInfo; reason: ReconnectReason };
+  'softphone-call-reconnected': { call: CallInfo };
   'softphone-status-changed': { status: string };
   'softphone-error': { code: ErrorCode; message: string };
 }
@@ -49,6 +51,8 @@ declare global {
     'softphone-transfer-completed': CustomEvent<SoftPhoneEventMap['softphone-transfer-completed']>;
     'softphone-transfer-failed': CustomEvent<SoftPhoneEventMap['softphone-transfer-failed']>;
     'softphone-call-parked': CustomEvent<SoftPhoneEventMap['softphone-call-parked']>;
+    'softphone-call-reconnecting': CustomEvent<SoftPhoneEventMap['softphone-call-reconnecting']>;
+    'softphone-call-reconnected': CustomEvent<SoftPhoneEventMap['softphone-call-reconnected']>;
     'softphone-status-changed': CustomEvent<SoftPhoneEventMap['softphone-status-changed']>;
     'softphone-error': CustomEvent<SoftPhoneEventMap['softphone-error']>;
   }

@@ -17,6 +17,7 @@ import {
   type IceServer,
   type LinkedServer,
   type ParkedCall,
+  type ReconnectReason,
   type TransferMode,
 } from './core/types.js';
 import { SoftPhoneError, toSoftPhoneError, type ErrorCode } from './errors.js';
@@ -61,6 +62,8 @@ export type EngineOptions = Partial<Pick<EngineConfig, 'keepAlive' | 'candidateF
 // Built at run time so the manifest analyzer does not list it as a documented attribute.
 const PASSWORD_ATTRIBUTE = ['pass', 'word'].join('');
 const CONNECTED: readonly string[] = [CallState.Established, CallState.Held, CallState.Transferring];
+/** What a reconnecting call refuses: operations the far end must take part in. */
+const NEEDS_FAR_END: ReadonlySet<CallOperation> = new Set(['hold', 'unhold', 'dtmf', 'blindTransfer', 'attendedTransfer', 'holdTransfer', 'park']);
 const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.state === CallState.Ringing;
 
 /**
@@ -123,6 +126,8 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * @fires {CustomEvent<{ call: CallInfo; quality?: QualitySummary }>} softphone-call-ended - A call ended; `call.endCause` says why, `quality` (calls that were measured) its average and worst MOS and its warnings.
  * @fires {CustomEvent<{ call: CallInfo; warnings: QualityWarning[]; started: QualityWarning[]; ended: QualityWarning[] }>} softphone-call-quality - A call quality warning started or ended (never for new figures alone).
  * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-held - A call was put on hold.
+ * @fires {CustomEvent<{ call: CallInfo, reason: 'signaling' | 'media' }>} softphone-call-reconnecting - A call lost its signaling connection or media path; it stays in its state (`reconnecting: true`) while the phone recovers it.
+ * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-reconnected - A reconnecting call is back (its dialog refreshed over the new connection, or its media path restored).
  * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-resumed - A held call was resumed.
  * @fires {CustomEvent<{ call: CallInfo; mode: TransferMode; target: string }>} softphone-transfer-completed - A transfer succeeded.
  * @fires {CustomEvent<{ call: CallInfo; mode: TransferMode; target: string; code: string; reason: string }>} softphone-transfer-failed - A transfer failed; the call is still up.
@@ -173,6 +178,7 @@ export class SoftPhone extends LitElement {
     displayName: { attribute: 'display-name' },
     expires: { type: Number },
     refresh: { type: Number },
+    callRecovery: { type: Number, attribute: 'call-recovery' },
     prefix: {},
     linkedServers: { attribute: 'linked-servers' },
     parkSlots: { attribute: 'park-slots' },
@@ -216,6 +222,11 @@ export class SoftPhone extends LitElement {
   expires = 30;
   /** Seconds between registration refreshes. */
   refresh = 15;
+  /**
+   * Seconds a call may spend reconnecting (its signaling connection or media path lost) before it
+   * ends with `connection-lost`, counted from `softphone-call-reconnecting`.
+   */
+  callRecovery = 30;
   /** This server's own prefix in a group of linked servers (e.g. `11`). */
   override prefix = '';
   /** Other servers reachable by prefix + extension: JSON `[{ "prefix": "12", "label": "Osaka" }]` (attribute) or an array (property). */
@@ -287,6 +298,8 @@ export class SoftPhone extends LitElement {
   #userUnregistered = false;
   #calls = new Map<string, CallInfo>();
   #established = new Set<string>();
+  /** Calls now reconnecting, with what they lost. */
+  #reconnecting = new Map<string, ReconnectReason>();
   #lostConnection = false;
   #tones = new TonePlayer(() => this.requestUpdate());
   #clock: ReturnType<typeof setInterval> | undefined;
@@ -571,6 +584,9 @@ export class SoftPhone extends LitElement {
   async completeTransfer(heldCallId?: string, consultCallId?: string): Promise<void> {
     const engine = this.#registeredEngine();
     const [held, consult] = this.#transferPair(heldCallId, consultCallId);
+    for (const c of [held, consult]) {
+      if (c.reconnecting) throw new SoftPhoneError('CALL_FAILED', `call ${c.id} is reconnecting (${this.#reconnecting.get(c.id) ?? 'signaling'} lost): cannot transfer it until it is back`);
+    }
     // a consult call the element placed for a '*' transfer had its policy checked then
     assertTransferPair(held, consult, consult.consultFor === held.id ? 'attendedTransfer' : 'holdTransfer', this.#policy);
     await this.#guard(engine.completeTransfer(held.id, consult.id), 'TRANSFER_FAILED');
@@ -654,7 +670,7 @@ export class SoftPhone extends LitElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     const configKeys = [
-      'server', 'domain', 'extension', 'authUser', 'displayName', 'expires', 'refresh', 'prefix',
+      'server', 'domain', 'extension', 'authUser', 'displayName', 'expires', 'refresh', 'callRecovery', 'prefix',
       'linkedServers', 'parkSlots', 'iceServers', 'callPolicy', 'autoRegister', 'engineOptions',
       'provisioningUrl', 'agent', 'provisioningOptions', 'qualityThresholds',
     ] as const;
@@ -740,6 +756,7 @@ export class SoftPhone extends LitElement {
       ...(this.displayName ? { displayName: this.displayName } : {}),
       expires: num(this.expires, 30),
       refresh: num(this.refresh, 15),
+      callRecovery: num(this.callRecovery, 30),
       iceServers: Array.isArray(this.iceServers) ? this.iceServers : [],
       // The plan in force when the call arrives: prefix and linked servers change without reconfiguring.
       ...(plan ? { classify: (user: string, name?: string, host?: string) => (this.#settings().plan ?? plan).classifyIncoming(user, name, host) } : {}),
@@ -801,8 +818,20 @@ export class SoftPhone extends LitElement {
     fallback: ErrorCode = 'CALL_FAILED',
   ): Promise<T> {
     const reg = this.#phone.registration;
+    let asked: CallInfo | undefined;
+    try {
+      asked = requireCall(this.#phone.calls, callId, op);
+    } catch {
+      // reported below, as before
+    }
+    if (asked?.reconnecting && NEEDS_FAR_END.has(op)) {
+      const reason = this.#reconnecting.get(asked.id) ?? 'signaling';
+      throw new SoftPhoneError('CALL_FAILED', `call ${asked.id} is reconnecting (${reason} lost): cannot ${op} until it is back`);
+    }
     const ending = (op === 'hangup' || op === 'decline') && this.#phone.calls.length > 0;
-    if (!this.#engine || (reg !== 'registered' && !ending)) {
+    // Muting is local: a call waiting for its connection can be muted too.
+    const local = (op === 'mute' || op === 'unmute') && asked?.reconnecting === true;
+    if (!this.#engine || (reg !== 'registered' && !ending && !local)) {
       throw new SoftPhoneError('NOT_REGISTERED', `the phone is not registered (registration state: ${reg})`);
     }
     const call = requireCall(this.#phone.calls, callId, op);
@@ -882,8 +911,8 @@ export class SoftPhone extends LitElement {
 
   /** The settings as they are now, even when set in this same task (derived on demand, cached). */
   #settings(): Settings {
-    const { domain, prefix, linkedServers, callPolicy, parkSlots, expires, refresh } = this;
-    return this.#settingsCache.get({ domain, prefix, linkedServers, callPolicy, parkSlots, expires, refresh });
+    const { domain, prefix, linkedServers, callPolicy, parkSlots, expires, refresh, callRecovery } = this;
+    return this.#settingsCache.get({ domain, prefix, linkedServers, callPolicy, parkSlots, expires, refresh, callRecovery });
   }
 
   get #policy(): CallPolicy {
@@ -971,7 +1000,10 @@ export class SoftPhone extends LitElement {
 
   #onCall(call: CallInfo): void {
     const prev = this.#calls.get(call.id);
-    if (call.state === CallState.Ended) this.#calls.delete(call.id);
+    if (call.state === CallState.Ended) {
+      this.#calls.delete(call.id);
+      this.#reconnecting.delete(call.id);
+    }
     else this.#calls.set(call.id, call);
     emit(this, 'softphone-call-state', { call });
     if (!prev) {
@@ -1031,6 +1063,8 @@ export class SoftPhone extends LitElement {
   }
 
   #onNotice(notice: PhoneNotice): void {
+    if (notice.type === 'call-reconnecting') this.#reconnecting.set(notice.call.id, notice.reason);
+    else if (notice.type === 'call-reconnected') this.#reconnecting.delete(notice.call.id);
     if (notice.type === 'registering') {
       // Reconnect attempts while the connection is lost; the first attempt is the state change.
       if (this.#phone.registration === RegistrationState.ConnectionLost) emit(this, 'softphone-registering', { server: notice.server });

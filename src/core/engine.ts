@@ -22,6 +22,11 @@ export interface EngineConfig {
   /** Seconds between registration refreshes. */
   refresh: number;
   iceServers: IceServer[];
+  /**
+   * Seconds a call may spend reconnecting (signaling or media lost) before it ends with
+   * `connection-lost`, counted from the loss being detected. Default 30.
+   */
+  callRecovery?: number;
   /** Seconds between keep-alive pings that detect a silently dead server. */
   keepAlive?: number;
   /** Only keep ICE candidates for these addresses (tests: ['127.0.0.1']). Empty = keep all. */

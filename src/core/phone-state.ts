@@ -32,6 +32,7 @@ import {
   type CallInfo,
   type EndCause,
   type ParkedCall,
+  type ReconnectReason,
   type TransferMode,
 } from './types.js';
 import type { CallQuality, QualityWarning } from './call-quality.js';
@@ -89,6 +90,8 @@ export type PhoneNotice =
   | { type: 'transfer-failed'; call: CallInfo; mode: TransferMode; target: string; code: string; reason: string }
   | { type: 'call-parked'; call: CallInfo; slot: string }
   | { type: 'parked-changed'; parked: readonly ParkedCall[] }
+  | { type: 'call-reconnecting'; call: CallInfo; reason: ReconnectReason }
+  | { type: 'call-reconnected'; call: CallInfo }
   /** The call's microphone went away (unplugged, ended): the default microphone took its place. */
   | { type: 'microphone-fallback'; call: CallInfo };
 
@@ -102,7 +105,7 @@ export type PhoneChange =
 export type PhoneListener = (change: PhoneChange) => void;
 
 /** Fields a call may change without changing its state. */
-export type CallPatch = Partial<Pick<CallInfo, 'muted' | 'held' | 'remoteHeld' | 'remote' | 'transferredBy' | 'answeredAt' | 'consultFor'>>;
+export type CallPatch = Partial<Pick<CallInfo, 'muted' | 'held' | 'remoteHeld' | 'remote' | 'transferredBy' | 'answeredAt' | 'consultFor' | 'reconnecting'>>;
 
 export class PhoneState {
   #registration: RegistrationState = RegistrationState.Unregistered;
@@ -146,7 +149,7 @@ export class PhoneState {
     this.#emit({ kind: 'registration', from, to, detail });
   }
 
-  addCall(call: Omit<CallInfo, 'startedAt' | 'muted' | 'held' | 'warnings'> & Partial<Pick<CallInfo, 'startedAt'>>): CallInfo {
+  addCall(call: Omit<CallInfo, 'startedAt' | 'muted' | 'held' | 'warnings' | 'reconnecting'> & Partial<Pick<CallInfo, 'startedAt'>>): CallInfo {
     if (this.#calls.has(call.id)) throw new Error(`call ${call.id} exists`);
     // A call that replaces another one (INVITE with Replaces) arrives answered.
     if (call.state !== CallState.Dialing && call.state !== CallState.Ringing && call.state !== CallState.Established) {
@@ -154,7 +157,7 @@ export class PhoneState {
     }
     const now = this.#now();
     const answered = call.state === CallState.Established ? { answeredAt: now } : {};
-    const info: CallInfo = Object.freeze({ muted: false, held: false, warnings: [], startedAt: now, ...answered, ...call });
+    const info: CallInfo = Object.freeze({ muted: false, held: false, warnings: [], reconnecting: false, startedAt: now, ...answered, ...call });
     this.#calls.set(info.id, info);
     this.#emit({ kind: 'call', call: info, from: undefined, calls: this.calls });
     return info;

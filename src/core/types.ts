@@ -73,7 +73,15 @@ export interface CallInfo {
   quality?: CallQuality;
   /** The quality warnings now active (`softphone-call-quality` when one starts or ends). */
   warnings: QualityWarning[];
+  /**
+   * True while the call's signaling connection or media path is being recovered: the call keeps its
+   * state, and its audio goes on where its path is intact.
+   */
+  reconnecting: boolean;
 }
+
+/** What a reconnecting call lost: its signaling connection, or its media path. */
+export type ReconnectReason = 'signaling' | 'media';
 
 export interface ParkedCall {
   slot: string;

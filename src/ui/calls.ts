@@ -66,6 +66,7 @@ export function renderCurrentCall(call: CallInfo, now: number, keypadOpen: boole
         ${up ? renderQualityIndicator(call, t) : nothing}
         ${call.muted ? html`<span class="badge">${t('muted')}</span>` : nothing}
         ${call.remoteHeld ? html`<span class="badge">${t('remoteHeld')}</span>` : nothing}
+        ${call.reconnecting ? html`<span class="badge reconnecting" part="reconnecting" role="status">${t('reconnecting')}</span>` : nothing}
         ${call.transferredBy ? html`<span class="via">${t('transferredBy', { number: call.transferredBy })}</span>` : nothing}
       </div>
     </div>

@@ -181,6 +181,7 @@ export interface CallSnapshot {
   endCause?: string;
   startedAt: number;
   answeredAt?: number;
+  reconnecting?: boolean;
 }
 
 export interface PhoneOptions {

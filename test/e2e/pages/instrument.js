@@ -57,6 +57,7 @@
     'softphone-call-resumed', 'softphone-error',
     'softphone-transfer-completed', 'softphone-transfer-failed', 'softphone-call-parked',
     'softphone-call-quality',
+    'softphone-call-reconnecting', 'softphone-call-reconnected',
   ];
   window.__events = [];
   window.__test = {
