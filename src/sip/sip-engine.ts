@@ -110,6 +110,12 @@ interface CallContext {
   refreshing?: boolean;
   /** The re-INVITE of a media recovery was answered: the call is back once audio arrives again. */
   iceRestarted?: boolean;
+  /**
+   * The path was checked and works (ICE connected again after a restart) while the far end sends no
+   * audio: it is quiet (silence suppression, a one-way announcement), not lost. No more restarts for
+   * that until its audio flows again.
+   */
+  quietFarEnd?: boolean;
   mediaTimer?: ReturnType<typeof setInterval>;
   /** Incoming audio packets at the last check, and how many checks saw none arrive. */
   packets?: number;
@@ -349,6 +355,11 @@ export class SipEngine implements PhoneEngine {
     pc.addEventListener('iceconnectionstatechange', () => {
       const ice = pc.iceConnectionState;
       if ((ice === 'disconnected' || ice === 'failed') && this.#isUp(ctx)) this.#mediaLost(ctx);
+      // ICE connected again after the restart: the path works, whether or not the far end sends audio.
+      else if ((ice === 'connected' || ice === 'completed') && ctx.reconnecting === 'media' && ctx.iceRestarted) {
+        ctx.quietFarEnd = (ctx.stalled ?? 0) > 0;
+        this.#recovered(ctx);
+      }
     });
     ctx.mediaTimer = setInterval(() => {
       if (ctx.ended || pc.signalingState === 'closed') {
@@ -363,10 +374,11 @@ export class SipEngine implements PhoneEngine {
         const flowing = packets > (ctx.packets ?? 0);
         ctx.packets = packets;
         ctx.stalled = flowing ? 0 : (ctx.stalled ?? 0) + 1;
+        if (flowing) ctx.quietFarEnd = false;
         if (flowing && ctx.reconnecting === 'media' && ctx.iceRestarted) this.#recovered(ctx);
         const info = this.#state.getCall(ctx.id);
         const expectsAudio = info?.state === CallState.Established && !info.remoteHeld && packets > 0;
-        if (!flowing && expectsAudio && !ctx.reconnecting && (ctx.stalled ?? 0) >= MEDIA_STALL_CHECKS && this.#isUp(ctx)) this.#mediaLost(ctx);
+        if (!flowing && expectsAudio && !ctx.reconnecting && !ctx.quietFarEnd && (ctx.stalled ?? 0) >= MEDIA_STALL_CHECKS && this.#isUp(ctx)) this.#mediaLost(ctx);
       }, () => undefined);
     }, MEDIA_CHECK_MS);
   }
