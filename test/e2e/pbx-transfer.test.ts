@@ -105,7 +105,8 @@ describe('transfers and park of a PSTN caller (the SIPp carrier follows the REFE
     const done = await carol.waitForEvent('softphone-transfer-completed');
     assert.deepEqual([done.detail.mode, done.detail.target], ['blind', '4101']);
     await endedAs(carol, atCarol.id, 'transferred');
-    await d.waitFor('CALL_ESTABLISHED', { count: est + 1 });
+    const established = await d.waitFor('CALL_ESTABLISHED', { count: est + 1 });
+    assert.match(established.peeruri ?? '', /^sip:\+48601234567@/, "the desk phone's call is with the PSTN caller");
     const heard = await until(async () => {
       const h = d.heard(1);
       return Math.abs(h.freq - CARRIER_TONES.caller) <= 10 && h.rms > 0.01 ? h : undefined;
