@@ -11,6 +11,9 @@
  * - bundle: minified and gzip -9 sizes vs sip.js + lit alone, and where the bytes go (bench/bundle.ts)
  * - memory: JS heap after N sequential calls minus after the first; live peer connections and tracks
  * - scale: many elements registering at once in one page (time, heap per element)
+ * - PBX media path (a lab of its own with rtpengine, baresip desk phones and the SIPp carrier):
+ *   element -> desk phone set-up through rtpengine, and carrier call-in -> element rings -> answered
+ *   and established, beside element -> element in the same lab and page (the baseline)
  */
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -21,10 +24,11 @@ import { build } from 'esbuild';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { deleteAccount, openAccountsDb, upsertAccount, type AccountsDb } from '../lab/accounts-db.js';
 import { startLab, type Lab } from '../lab/lab.js';
+import type { CallIn } from '../lab/pstn.js';
 import { launchLabChromium } from '../lab/park-orbit/browser.js';
 import { startWebServer, type WebServer } from '../lab/web.js';
 import { bundleReport, type BundleReport } from './bundle.js';
-import type { Account, BenchApi, CallResult, Mark, PlainVariant, RegisterResult } from './pages/bench-page.js';
+import type { Account, BenchApi, CallResult, InboundResult, Mark, PlainVariant, RegisterResult } from './pages/bench-page.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const QUICK = process.argv.includes('--quick');
@@ -37,8 +41,8 @@ const ONLY = process.argv
   .split(',')
   .filter(Boolean);
 const N = QUICK
-  ? { register: 5, warm: 5, cold: 3, memoryCalls: 20, scale: 20, samplerRounds: 2 }
-  : { register: 20, warm: 20, cold: 20, memoryCalls: 200, scale: 100, samplerRounds: 5 };
+  ? { register: 5, warm: 5, cold: 3, memoryCalls: 20, scale: 20, samplerRounds: 2, pbx: 3 }
+  : { register: 20, warm: 20, cold: 20, memoryCalls: 200, scale: 100, samplerRounds: 5, pbx: 10 };
 /** How long each held call of the quality sampler measurement lasts, ms. */
 const HOLD_MS = QUICK ? 5000 : 10_000;
 /** Idle time after the memory calls before the last heap reading (longer than SIP.js's 32 s transaction timers). */
@@ -486,6 +490,85 @@ async function measureScale(browser: Browser, web: WebServer, lab: Lab, server: 
   }
 }
 
+/**
+ * The PBX media path, in a lab of its own (`pbx: true`), one page, interleaved runs:
+ * - element -> element (browser to browser, media not relayed): the baseline of this lab and run
+ * - element -> desk phone 4101 (baresip, answers by itself) through rtpengine: call() -> established
+ *   and -> first audio packet
+ * - carrier call-in (SIPp) -> the element rings -> it answers at once -> established and first audio;
+ *   measured from when SIPp was started (its start-up is part of the figure, a few ms)
+ */
+async function measurePbx(browser: Browser, web: WebServer) {
+  const lab = await startLab({ pbx: true, servers: ['server1'] });
+  const { context, page } = await openBenchPage(browser, web);
+  let call: CallIn | undefined;
+  try {
+    const s1 = lab.servers.server1;
+    const accounts = lab.accounts.server1;
+    const acc = (ext: string): Account => {
+      const a = accounts.find((x) => x.extension === ext);
+      if (!a) throw new Error(`no lab account ${ext}`);
+      return { extension: a.extension, password: a.password, domain: a.domain };
+    };
+    const callee = acc('4000');
+    await page.evaluate(({ s, a, b }) => (window as unknown as Bench).bench.elementPair(s, a, b), { s: s1.wsUrl, a: acc('3999'), b: callee });
+    const desk = lab.deskPhone('4101');
+    const toDesk = async (): Promise<CallResult> => {
+      const closed = desk.eventsOf('CALL_CLOSED').length;
+      const r = await page.evaluate((n) => (window as unknown as Bench).bench.elementCallTo(n), desk.extension);
+      await desk.waitFor('CALL_CLOSED', { count: closed + 1 });
+      return r;
+    };
+    const callIn = async (): Promise<{ ringing: number; answeredToEstablished: number; established: number; firstAudio: number }> => {
+      const inbound = page.evaluate(() => (window as unknown as Bench).bench.elementInbound());
+      const t0 = Date.now();
+      call = await lab.carrier!.callIn(callee.extension, '+48601234567', { port: s1.sipPort, domain: s1.domain });
+      const r: InboundResult = await inbound;
+      const done = await call.done;
+      call = undefined;
+      if (!done.ok) throw new Error(`the carrier's call-in failed (SIPp exit ${done.exitCode})`);
+      return { ringing: r.ringingAt - t0, answeredToEstablished: r.establishedAt - r.ringingAt, established: r.establishedAt - t0, firstAudio: r.firstAudioAt - t0 };
+    };
+    // warm-up of each kind, not counted
+    await page.evaluate(() => (window as unknown as Bench).bench.elementCall({ marks: false }));
+    await toDesk();
+    await callIn();
+    const e2e: CallResult[] = [];
+    const e2d: CallResult[] = [];
+    const inb: Awaited<ReturnType<typeof callIn>>[] = [];
+    for (let i = 0; i < N.pbx; i++) {
+      e2e.push(await page.evaluate(() => (window as unknown as Bench).bench.elementCall({ marks: false })));
+      e2d.push(await toDesk());
+      inb.push(await callIn());
+    }
+    await page.evaluate(() => (window as unknown as Bench).bench.elementPairStop());
+    const est = { element: stats(e2e.map((r) => r.established)), desk: stats(e2d.map((r) => r.established)) };
+    const audio = { element: stats(e2e.map((r) => r.firstAudio)), desk: stats(e2d.map((r) => r.firstAudio)) };
+    const inbound = {
+      ringing: stats(inb.map((r) => r.ringing)),
+      answeredToEstablished: stats(inb.map((r) => r.answeredToEstablished)),
+      established: stats(inb.map((r) => r.established)),
+      firstAudio: stats(inb.map((r) => r.firstAudio)),
+    };
+    return {
+      runs: N.pbx,
+      elementToElement: { established: est.element, firstAudio: audio.element },
+      elementToDeskPhone: { established: est.desk, firstAudio: audio.desk },
+      carrierCallIn: inbound,
+      ratios: {
+        deskVsElementEstablished: ratio(est.desk.median, est.element.median),
+        deskVsElementFirstAudio: ratio(audio.desk.median, audio.element.median),
+        callInEstablishedVsElementEstablished: ratio(inbound.established.median, est.element.median),
+        callInAnsweredToEstablishedVsElementEstablished: ratio(inbound.answeredToEstablished.median, est.element.median),
+      },
+    };
+  } finally {
+    await call?.stop().catch(() => undefined);
+    await context.close().catch(() => undefined);
+    await lab.stop();
+  }
+}
+
 // --- profiling ------------------------------------------------------------------------------
 
 /** The element bundled without minification, so a CPU profile names the functions. */
@@ -779,6 +862,23 @@ function printReport(r: Results): void {
       ]),
     );
   }
+  if (r.pbx) {
+    const p = r.pbx;
+    out.push(`\nPBX media path (${p.runs} runs each, interleaved, one page; rtpengine, baresip desk phone, SIPp carrier)`);
+    out.push(
+      table([
+        ['', 'est. median', 'est. p95', 'audio median', 'audio p95', 'this/element est.', 'this/element audio'],
+        ['element -> element (baseline)', ms(p.elementToElement.established.median), ms(p.elementToElement.established.p95), ms(p.elementToElement.firstAudio.median), ms(p.elementToElement.firstAudio.p95), '', ''],
+        ['element -> desk phone (rtpengine)', ms(p.elementToDeskPhone.established.median), ms(p.elementToDeskPhone.established.p95), ms(p.elementToDeskPhone.firstAudio.median), ms(p.elementToDeskPhone.firstAudio.p95), `${p.ratios.deskVsElementEstablished}`, `${p.ratios.deskVsElementFirstAudio}`],
+        ['carrier call-in -> answered (from SIPp start)', ms(p.carrierCallIn.established.median), ms(p.carrierCallIn.established.p95), ms(p.carrierCallIn.firstAudio.median), ms(p.carrierCallIn.firstAudio.p95), `${p.ratios.callInEstablishedVsElementEstablished}`, ''],
+      ]),
+    );
+    out.push(
+      `carrier call-in: SIPp start -> element rings ${ms(p.carrierCallIn.ringing.median)} (p95 ${ms(p.carrierCallIn.ringing.p95)}), ` +
+        `rings (answered at once) -> established ${ms(p.carrierCallIn.answeredToEstablished.median)} (p95 ${ms(p.carrierCallIn.answeredToEstablished.p95)}; ` +
+        `${p.ratios.callInAnsweredToEstablishedVsElementEstablished} x element -> element call() -> established)`,
+    );
+  }
   console.log(out.join('\n'));
 }
 
@@ -792,6 +892,7 @@ interface Results {
   memory?: Awaited<ReturnType<typeof measureMemory>>;
   sampler?: Awaited<ReturnType<typeof measureSampler>>;
   scale?: Awaited<ReturnType<typeof measureScale>>;
+  pbx?: Awaited<ReturnType<typeof measurePbx>>;
   liveAtEnd?: { peerConnections: number; tracks: number };
   errors: string[];
 }
@@ -924,6 +1025,9 @@ async function main(): Promise<void> {
     });
     await step('scale', async () => {
       results.scale = await measureScale(b, w, l, server, acc);
+    });
+    await step('pbx media path', async () => {
+      results.pbx = await measurePbx(b, w);
     });
   } finally {
     await browser?.close().catch(() => undefined);

@@ -458,6 +458,60 @@ async function elementHoldEnd(): Promise<{ longTasks: number; longestMs: number 
   return seen;
 }
 
+/**
+ * The pair's caller calls `number` (a desk phone that answers by itself, through the media relay):
+ * call() -> established and -> first audio packet, then hangs up.
+ */
+async function elementCallTo(number: string): Promise<CallResult> {
+  if (!pair) throw new Error('no element pair');
+  const { a } = pair;
+  resetMarks();
+  const established = waitEvent(a, 'softphone-call-established');
+  const ended = waitEvent(a, 'softphone-call-ended', 15_000);
+  const t0 = performance.now();
+  const audio = firstAudio(t0);
+  await a.call(number);
+  await established;
+  const tEst = performance.now() - t0;
+  const heard = await audio;
+  const result: CallResult = { established: tEst, firstAudio: heard.t - t0, audioProbe: heard.probe, marks: [] };
+  await a.hangup();
+  await ended;
+  resetMarks();
+  return result;
+}
+
+/** When a call reached the pair's callee (it answers at once), wall-clock ms (Date.now()). */
+export interface InboundResult {
+  ringingAt: number;
+  establishedAt: number;
+  firstAudioAt: number;
+}
+
+/**
+ * Waits for the next call to the pair's callee (placed from outside the page, e.g. the carrier), which
+ * answers it inside the event: when it rang, was established, and heard the first packet; then hangs up.
+ * Wall-clock times, so the Node side can measure from when it placed the call.
+ */
+async function elementInbound(timeoutMs = 15_000): Promise<InboundResult> {
+  if (!pair) throw new Error('no element pair');
+  const { b } = pair;
+  let tRing = 0;
+  let tEst = 0;
+  const ringing = waitEvent(b, 'softphone-incoming-call', timeoutMs, () => ((tRing = performance.now()), true));
+  const established = waitEvent(b, 'softphone-call-established', timeoutMs, () => ((tEst = performance.now()), true));
+  const ended = waitEvent(b, 'softphone-call-ended', timeoutMs + 15_000);
+  await ringing;
+  const audio = firstAudio(tRing);
+  await established;
+  const heard = await audio;
+  await b.hangup();
+  await ended;
+  resetMarks();
+  const wall = (t: number): number => performance.timeOrigin + t;
+  return { ringingAt: wall(tRing), establishedAt: wall(tEst), firstAudioAt: wall(heard.t) };
+}
+
 /** Empties both elements' call history (to see how much of the heap it holds). */
 function clearElementHistory(): void {
   for (const el of pair ? [pair.a, pair.b] : []) (el as unknown as { clearCallHistory?: () => void }).clearCallHistory?.();
@@ -757,6 +811,8 @@ const api = {
   plainRegister,
   elementPair,
   elementCall,
+  elementCallTo,
+  elementInbound,
   elementPairStop,
   elementHoldStart,
   elementHoldEnd,
