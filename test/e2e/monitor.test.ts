@@ -6,8 +6,8 @@
  * (3999) and carol (4000) on server1, bob (2099) on server2; the carrier (SIPp) for external calls.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe } from 'node:test';
-import type { LabAccount, ServerName } from '../../lab/lab.js';
+import { after, before, describe, it } from 'node:test';
+import { startLab, type LabAccount, type ServerName } from '../../lab/lab.js';
 import type { CallIn } from '../../lab/pstn.js';
 import type { MonitorEvent, MonitorExtension, MonitorSnapshot } from '../../lab/provisioning/monitor.js';
 import { startProvisioningServer, type ProvisioningServer } from '../../lab/provisioning/server.js';
@@ -271,6 +271,23 @@ describe('concurrent calls and the supervisor monitor', () => {
       await stream.close();
       await s1.setCallLimit(0);
       await hangUpAll(alice, carol, dave, bob);
+    }
+  });
+});
+
+describe('the call limit given at start', () => {
+  it('startLab({ callLimit: { server1: 3 } }) starts server1 with 3, a bad value is refused naming it, the limit changes at run time', async () => {
+    await assert.rejects(startLab({ servers: ['server1'], callLimit: { server1: -1 } }), /callLimit\.server1 -1/);
+    const lab = await startLab({ servers: ['server1'], callLimit: { server1: 3 } });
+    try {
+      const s1 = lab.servers.server1;
+      assert.equal(await s1.callLimit(), 3);
+      await s1.setCallLimit(5);
+      assert.equal(await s1.callLimit(), 5);
+      await assert.rejects(s1.setCallLimit(1.5), /call limit 1\.5/);
+      assert.equal(await s1.concurrentCalls(), 0);
+    } finally {
+      await lab.stop();
     }
   });
 });
