@@ -11,6 +11,7 @@ import { startLab, type LabAccount, type ServerName } from '../../lab/lab.js';
 import type { CallIn } from '../../lab/pstn.js';
 import type { MonitorEvent, MonitorExtension, MonitorSnapshot } from '../../lab/provisioning/monitor.js';
 import { startProvisioningServer, type ProvisioningServer } from '../../lab/provisioning/server.js';
+import { startParkOrbit } from '../../lab/park-orbit/park-orbit.js';
 import { openPhonePage, Phone, sipFrames, toneWav, until, withLab, type CallSnapshot } from './harness.js';
 
 const LINKED: Record<ServerName, Record<string, string>> = {
@@ -238,6 +239,34 @@ describe('concurrent calls and the supervisor monitor', () => {
       await hangUpAll(bob);
       await call.done;
     }
+  });
+
+  fx.test('a linked call parked on the linked server is counted there as parked (the seed product does not count it), and in its concurrent calls', async () => {
+    const s2 = fx.lab.servers.server2;
+    const orbit = await startParkOrbit({ wsUrl: s2.wsUrl, domain: s2.domain, dbFile: fx.lab.dbFile, browser: fx.browser, slots: ['701', '702'] });
+    try {
+      const rings = (await bob.events('softphone-incoming-call')).length;
+      await alice.invoke('call', '122099');
+      const ring = await bob.waitForEvent('softphone-incoming-call', { count: rings + 1 });
+      await bob.invoke('answer', ring.detail.call!.id);
+      await until(async () => (await alice.calls()).some((c) => c.state === 'established'), 'alice established');
+      const parked = await bob.invoke<{ slot: string }>('park');
+      assert.equal(parked.slot, '701');
+      const snap = await until(async () => {
+        const s = await snapshot();
+        return s.servers[1]!.parkedCalls === 1 && ext(s, 'server1', '3999')?.calls[0]?.remote === '12701' && s;
+      }, 'the parked call in the monitor');
+      assert.deepEqual(snap.servers.map((s) => [s.name, s.concurrentCalls, s.parkedCalls]), [
+        ['server1', 1, 0],
+        ['server2', 1, 1],
+      ]);
+      assert.deepEqual(ext(snap, 'server2', '2099')?.calls, [], 'bob is free again');
+      assert.equal(ext(snap, 'server2', '701'), undefined, 'park slots are not extensions');
+    } finally {
+      await hangUpAll(alice, bob);
+      await orbit.stop();
+    }
+    assert.deepEqual((await snapshot()).servers.map((s) => s.parkedCalls), [0, 0]);
   });
 
   fx.test('over the limit: with server1 at 1 call, dave\'s call is refused 486 with the limit named, his phone says busy, the monitor shows the limit', async () => {
