@@ -30,15 +30,17 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const QUICK = process.argv.includes('--quick');
 /** `--profile`: CPU-profile element registrations and calls (unminified build), print the hot functions, stop. */
 const PROFILE = process.argv.includes('--profile');
-/** `--only=scale,cold`: run only these parts (bundle, registration, warm, memory, cold, scale). */
+/** `--only=scale,cold`: run only these parts (bundle, registration, warm, memory, sampler, cold, scale). */
 const ONLY = process.argv
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
   .split(',')
   .filter(Boolean);
 const N = QUICK
-  ? { register: 5, warm: 5, cold: 3, memoryCalls: 20, scale: 20 }
-  : { register: 20, warm: 20, cold: 20, memoryCalls: 200, scale: 100 };
+  ? { register: 5, warm: 5, cold: 3, memoryCalls: 20, scale: 20, samplerRounds: 2 }
+  : { register: 20, warm: 20, cold: 20, memoryCalls: 200, scale: 100, samplerRounds: 5 };
+/** How long each held call of the quality sampler measurement lasts, ms. */
+const HOLD_MS = QUICK ? 5000 : 10_000;
 /** Idle time after the memory calls before the last heap reading (longer than SIP.js's 32 s transaction timers). */
 const IDLE_MS = QUICK ? 5000 : 40_000;
 /** iceGatheringTimeout of the "plain SIP.js tuned" variant, ms. */
@@ -316,6 +318,61 @@ async function measureColdCalls(
     progress(`cold ${i + 1}/${N.cold}`);
   }
   return { results, mainThread: Object.fromEntries(Object.entries(cpu).map(([v, list]) => [v, cpuStats(list)])) };
+}
+
+/**
+ * What the call quality sampler costs the main thread: the same element call held for HOLD_MS with
+ * the sampler and without it (the baseline), interleaved; Chromium's main-thread task time over the
+ * hold, both phones of the pair in the page, so one phone's share is half the difference.
+ */
+async function measureSampler(page: Page, cdp: CDPSession) {
+  const on: MainThread[] = [];
+  const off: MainThread[] = [];
+  const longTasks: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  let longest = 0;
+  for (let i = 0; i < N.samplerRounds; i++) {
+    for (const sampling of i % 2 ? [false, true] : [true, false]) {
+      await page.evaluate((s) => (window as unknown as Bench).bench.elementHoldStart(s), sampling);
+      const { cpu } = await withMainThread(cdp, () => page.waitForTimeout(HOLD_MS));
+      const seen = await page.evaluate(() => (window as unknown as Bench).bench.elementHoldEnd());
+      (sampling ? on : off).push(cpu);
+      longTasks[sampling ? 'on' : 'off'].push(seen.longTasks);
+      if (sampling) longest = Math.max(longest, seen.longestMs);
+    }
+  }
+  // The sampler's work alone, amplified: many samples back to back on one held call, against the
+  // same loop without getStats (each sample and each baseline step is its own task).
+  const LOOP = QUICK ? 100 : 300;
+  const loop: Record<'on' | 'off', MainThread[]> = { on: [], off: [] };
+  await page.evaluate((s) => (window as unknown as Bench).bench.elementHoldStart(s), false);
+  try {
+    for (let i = 0; i < 3; i++) {
+      for (const sampling of [true, false]) {
+        const { cpu } = await withMainThread(cdp, () => page.evaluate(({ n, b }) => (window as unknown as Bench).bench.samplerLoop(n, b), { n: LOOP, b: !sampling }));
+        loop[sampling ? 'on' : 'off'].push(cpu);
+      }
+    }
+  } finally {
+    await page.evaluate(() => (window as unknown as Bench).bench.elementHoldEnd());
+  }
+  const lOn = cpuStats(loop.on);
+  const lOff = cpuStats(loop.off);
+  const perSample = { task: Math.round(((lOn.task - lOff.task) / LOOP) * 1000) / 1000, script: Math.round(((lOn.script - lOff.script) / LOOP) * 1000) / 1000 };
+  const a = cpuStats(on);
+  const b = cpuStats(off);
+  const seconds = HOLD_MS / 1000;
+  const perPhonePerSecond = (x: number, y: number): number => Math.round(((x - y) / 2 / seconds) * 100) / 100;
+  return {
+    holdMs: HOLD_MS,
+    rounds: N.samplerRounds,
+    withSampler: a,
+    baseline: b,
+    /** Main-thread ms per second of call, one phone (median task time difference / 2 phones / seconds). */
+    addedPerPhonePerSecond: { task: perPhonePerSecond(a.task, b.task), script: perPhonePerSecond(a.script, b.script), layoutAndStyle: perPhonePerSecond(a.layoutAndStyle, b.layoutAndStyle) },
+    /** Main-thread ms per sample (one a second per call), from LOOP samples back to back vs the same loop without them. */
+    perSample: { ...perSample, samples: LOOP },
+    longTasks: { withSampler: longTasks.on.reduce((x, y) => x + y, 0), baseline: longTasks.off.reduce((x, y) => x + y, 0), longestWithSamplerMs: Math.round(longest) },
+  };
 }
 
 async function heap(page: Page): Promise<number> {
@@ -652,6 +709,23 @@ function printReport(r: Results): void {
     out.push(`\nWhere the bundle bytes go (share of a rebuild from src/ with rollup.config.mjs settings: ${kb(b.rebuilt.minified)} min, ${kb(b.rebuilt.gzip)} gzip${stale})`);
     out.push(table([['', 'minified', 'gzip'], ...b.groups.map((g) => [g.group, kb(g.minified), kb(g.gzip)])]));
   }
+  if (r.sampler) {
+    const s = r.sampler;
+    out.push(`\nCall quality sampler (an established element call held ${s.holdMs / 1000} s, with the sampler vs the same call without it; ${s.rounds} rounds each, median main-thread time of the page, two phones)`);
+    out.push(
+      table([
+        ['', 'task', 'script', 'layout+style', 'long tasks (all rounds)'],
+        ['with sampler', ms(s.withSampler.task), ms(s.withSampler.script), ms(s.withSampler.layoutAndStyle), String(s.longTasks.withSampler)],
+        ['baseline (no sampler)', ms(s.baseline.task), ms(s.baseline.script), ms(s.baseline.layoutAndStyle), String(s.longTasks.baseline)],
+        ['added per phone per second', ms(s.addedPerPhonePerSecond.task), ms(s.addedPerPhonePerSecond.script), ms(s.addedPerPhonePerSecond.layoutAndStyle), ''],
+      ]),
+    );
+    out.push(
+      `the sampler's own work (${s.perSample.samples} samples back to back vs the same loop without them): ${s.perSample.task.toFixed(3)} ms main-thread task time per sample ` +
+        `(script ${s.perSample.script.toFixed(3)} ms), i.e. per call ${(s.perSample.task * 180).toFixed(0)} ms over 3 minutes; longest task while held calls were sampled: ${s.longTasks.longestWithSamplerMs} ms`,
+    );
+    out.push('(the held-call rows compare whole pages over the hold: on this shared machine their difference is within the noise)');
+  }
   if (r.memory) {
     const m = r.memory as Record<'element' | 'plain', { calls: number; heapGrowth: number; heapGrowthPerCall: number; liveAfterCalls: { peerConnections: number; tracks: number } }>;
     out.push(`\nMemory (${N.memoryCalls} sequential calls: heap after all minus after the first; live at the end)`);
@@ -716,6 +790,7 @@ interface Results {
   calls: Partial<Record<'warm' | 'cold', ReturnType<typeof summarizeCalls> & { mainThreadPerCall?: Record<string, Record<keyof MainThread, number>> }>>;
   bundle?: BundleReport;
   memory?: Awaited<ReturnType<typeof measureMemory>>;
+  sampler?: Awaited<ReturnType<typeof measureSampler>>;
   scale?: Awaited<ReturnType<typeof measureScale>>;
   liveAtEnd?: { peerConnections: number; tracks: number };
   errors: string[];
@@ -826,13 +901,16 @@ async function main(): Promise<void> {
       await step('registration', async () => {
         results.registration = await measureRegistration(main.page, main.cdp, server, acc);
       });
-      if (!ONLY || ONLY.includes('warm') || ONLY.includes('memory')) await setUpPairs(main.page, server, acc);
+      if (!ONLY || ONLY.includes('warm') || ONLY.includes('memory') || ONLY.includes('sampler')) await setUpPairs(main.page, server, acc);
       await step('warm calls', async () => {
         const warm = await measureWarmCalls(main.page, main.cdp);
         results.calls.warm = { ...summarizeCalls(warm.results), mainThreadPerCall: warm.mainThread };
       });
       await step('memory', async () => {
         results.memory = await measureMemory(main.page);
+      });
+      await step('sampler', async () => {
+        results.sampler = await measureSampler(main.page, main.cdp);
       });
       await tearDownPairs(main.page).catch(() => undefined);
       await new Promise((r) => setTimeout(r, 500));

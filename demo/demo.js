@@ -6,7 +6,7 @@
 const EVENTS = [
   'registering', 'registered', 'unregistered', 'registration-failed', 'connection-lost', 'connection-restored',
   'before-dial', 'incoming-call', 'call-state', 'call-established', 'call-ended', 'call-held', 'call-resumed',
-  'transfer-completed', 'transfer-failed', 'call-parked', 'status-changed', 'error',
+  'transfer-completed', 'transfer-failed', 'call-parked', 'status-changed', 'call-quality', 'error',
 ].map((n) => `softphone-${n}`);
 
 const MAX_ROWS = 300;

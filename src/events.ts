@@ -1,7 +1,8 @@
 /**
  * The element's DOM events: one map, one typed `emit()`. Every detail is a plain snapshot.
  */
-import type { CallInfo, TransferMode } from './core/types.js';
+import type { QualitySummary, QualityWarning } from './core/call-quality.js';
+import type { CallInfo, ReconnectReason, TransferMode } from './core/types.js';
 import type { ErrorCode } from './errors.js';
 
 export interface SoftPhoneEventMap {
@@ -15,12 +16,16 @@ export interface SoftPhoneEventMap {
   'softphone-incoming-call': { call: CallInfo };
   'softphone-call-state': { call: CallInfo };
   'softphone-call-established': { call: CallInfo };
-  'softphone-call-ended': { call: CallInfo };
+  /** `quality`: the call's average and worst MOS and its warnings (absent when it was never measured). */
+  'softphone-call-ended': { call: CallInfo; quality?: QualitySummary };
+  'softphone-call-quality': { call: CallInfo; warnings: QualityWarning[]; started: QualityWarning[]; ended: QualityWarning[] };
   'softphone-call-held': { call: CallInfo };
   'softphone-call-resumed': { call: CallInfo };
   'softphone-transfer-completed': { call: CallInfo; mode: TransferMode; target: string };
   'softphone-transfer-failed': { call: CallInfo; mode: TransferMode; target: string; code: string; reason: string };
   'softphone-call-parked': { call: CallInfo; slot: string };
+  'softphone-call-reconnecting': { call: CallInfo; reason: ReconnectReason };
+  'softphone-call-reconnected': { call: CallInfo };
   'softphone-status-changed': { status: string };
   'softphone-error': { code: ErrorCode; message: string };
 }
@@ -40,11 +45,14 @@ declare global {
     'softphone-call-state': CustomEvent<SoftPhoneEventMap['softphone-call-state']>;
     'softphone-call-established': CustomEvent<SoftPhoneEventMap['softphone-call-established']>;
     'softphone-call-ended': CustomEvent<SoftPhoneEventMap['softphone-call-ended']>;
+    'softphone-call-quality': CustomEvent<SoftPhoneEventMap['softphone-call-quality']>;
     'softphone-call-held': CustomEvent<SoftPhoneEventMap['softphone-call-held']>;
     'softphone-call-resumed': CustomEvent<SoftPhoneEventMap['softphone-call-resumed']>;
     'softphone-transfer-completed': CustomEvent<SoftPhoneEventMap['softphone-transfer-completed']>;
     'softphone-transfer-failed': CustomEvent<SoftPhoneEventMap['softphone-transfer-failed']>;
     'softphone-call-parked': CustomEvent<SoftPhoneEventMap['softphone-call-parked']>;
+    'softphone-call-reconnecting': CustomEvent<SoftPhoneEventMap['softphone-call-reconnecting']>;
+    'softphone-call-reconnected': CustomEvent<SoftPhoneEventMap['softphone-call-reconnected']>;
     'softphone-status-changed': CustomEvent<SoftPhoneEventMap['softphone-status-changed']>;
     'softphone-error': CustomEvent<SoftPhoneEventMap['softphone-error']>;
   }

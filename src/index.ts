@@ -26,6 +26,9 @@ export type {
   LinkedServer,
 } from './core/types.js';
 export type { CallPolicy } from './core/call-policy.js';
+export type { CallQuality, QualitySummary, QualityThresholds, QualityWarning } from './core/call-quality.js';
+export type { CallRecord } from './core/call-history.js';
+export type { AudioTestResult } from './audio/audio-test.js';
 export type { Language, MessageKey } from './i18n/index.js';
 export { logger } from './logger.js';
 export type { LogLevel } from './logger.js';

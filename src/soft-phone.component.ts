@@ -1,6 +1,7 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { canChooseOutput, listAudioDevices, loadAudioPrefs, saveAudioPrefs, type AudioDevices, type AudioPrefs } from './audio/devices.js';
 import { TonePlayer, type ToneKind } from './audio/tones.js';
+import { parseThresholds, QualityTally, type QualitySummary, type QualityThresholds } from './core/call-quality.js';
 import { addRecord, historyStorageKey, parseHistory, recordFromCall, serializeHistory, type CallRecord } from './core/call-history.js';
 import { assertCallOperation, assertTransferPair, blockReason, describeOperations, stateBlockReason, type CallOperation, type CallPolicy } from './core/call-policy.js';
 import { createDialPlan, formatRemote, parseParkSlots, type DialPlan } from './core/dial-plan.js';
@@ -16,6 +17,7 @@ import {
   type IceServer,
   type LinkedServer,
   type ParkedCall,
+  type ReconnectReason,
   type TransferMode,
 } from './core/types.js';
 import { SoftPhoneError, toSoftPhoneError, type ErrorCode } from './errors.js';
@@ -36,6 +38,8 @@ import { historyStyles, renderHistory, type HistoryHandlers } from './ui/history
 import { renderHeader } from './ui/header.js';
 import { icons } from './ui/icons.js';
 import { renderSettings } from './ui/settings.js';
+import { qualityBars, qualityStyles, renderQualityNotices } from './ui/quality.js';
+import { runAudioTest, type AudioTestResult } from './audio/audio-test.js';
 
 /** The text of `softphone-connection-lost` (the UI shows it in the element's language). */
 export const CONNECTION_LOST_MESSAGE = 'SIP phone has lost connection with the system';
@@ -53,11 +57,13 @@ export const autoRegisterConverter = {
 };
 
 /** Internal engine settings the public API does not cover (tests and the lab). */
-export type EngineOptions = Partial<Pick<EngineConfig, 'keepAlive' | 'candidateFilter'>>;
+export type EngineOptions = Partial<Pick<EngineConfig, 'keepAlive' | 'candidateFilter' | 'qualitySampling'>>;
 
 // Built at run time so the manifest analyzer does not list it as a documented attribute.
 const PASSWORD_ATTRIBUTE = ['pass', 'word'].join('');
 const CONNECTED: readonly string[] = [CallState.Established, CallState.Held, CallState.Transferring];
+/** What a reconnecting call refuses: operations the far end must take part in. */
+const NEEDS_FAR_END: ReadonlySet<CallOperation> = new Set(['hold', 'unhold', 'dtmf', 'blindTransfer', 'attendedTransfer', 'holdTransfer', 'park']);
 const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.state === CallState.Ringing;
 
 /**
@@ -97,6 +103,14 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * them behind a "Recent calls" toggle: choosing an entry puts its number in the dialpad, the phone
  * button next to it calls it.
  *
+ * Call quality: while a call is established, `CallInfo.quality` holds the latest figures (about once
+ * a second from `getStats()`: an E-model MOS estimate, round trip, jitter, loss both ways over the
+ * last 5 s, audio levels) without any event; `CallInfo.warnings` and `softphone-call-quality`
+ * change only when a warning (`high-rtt`, `high-jitter`, `high-packet-loss`, `low-mos`,
+ * `no-audio-in`, `no-audio-out`) starts or ends, by `qualityThresholds`. The call card shows bars
+ * with the figures in their tooltip and a notice with advice per warning. A microphone that goes
+ * away mid-call is replaced by the default one, and the card says so.
+ *
  * @summary Browser-embeddable WebRTC softphone.
  *
  * @fires {CustomEvent<{ server: string }>} softphone-registering - A registration attempt starts (also each reconnect attempt).
@@ -109,8 +123,11 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * @fires {CustomEvent<{ call: CallInfo }>} softphone-incoming-call - A call rings.
  * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-state - Any change of any call.
  * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-established - A call is connected.
- * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-ended - A call ended; `call.endCause` says why.
+ * @fires {CustomEvent<{ call: CallInfo; quality?: QualitySummary }>} softphone-call-ended - A call ended; `call.endCause` says why, `quality` (calls that were measured) its average and worst MOS and its warnings.
+ * @fires {CustomEvent<{ call: CallInfo; warnings: QualityWarning[]; started: QualityWarning[]; ended: QualityWarning[] }>} softphone-call-quality - A call quality warning started or ended (never for new figures alone).
  * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-held - A call was put on hold.
+ * @fires {CustomEvent<{ call: CallInfo, reason: 'signaling' | 'media' }>} softphone-call-reconnecting - A call lost its signaling connection or media path; it stays in its state (`reconnecting: true`) while the phone recovers it.
+ * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-reconnected - A reconnecting call is back (its dialog refreshed over the new connection, or its media path restored).
  * @fires {CustomEvent<{ call: CallInfo }>} softphone-call-resumed - A held call was resumed.
  * @fires {CustomEvent<{ call: CallInfo; mode: TransferMode; target: string }>} softphone-transfer-completed - A transfer succeeded.
  * @fires {CustomEvent<{ call: CallInfo; mode: TransferMode; target: string; code: string; reason: string }>} softphone-transfer-failed - A transfer failed; the call is still up.
@@ -150,7 +167,7 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * @cssproperty [--soft-phone-radius=8px] - Corner radius.
  */
 export class SoftPhone extends LitElement {
-  static override styles = [styles, historyStyles, agentStyles, transferStyles];
+  static override styles = [styles, historyStyles, agentStyles, transferStyles, qualityStyles];
 
   // Declared here rather than with decorators: no decorator helper in the bundle.
   static override properties = {
@@ -161,6 +178,7 @@ export class SoftPhone extends LitElement {
     displayName: { attribute: 'display-name' },
     expires: { type: Number },
     refresh: { type: Number },
+    callRecovery: { type: Number, attribute: 'call-recovery' },
     prefix: {},
     linkedServers: { attribute: 'linked-servers' },
     parkSlots: { attribute: 'park-slots' },
@@ -170,11 +188,12 @@ export class SoftPhone extends LitElement {
     autoRegister: { attribute: 'auto-register', converter: autoRegisterConverter },
     iceServers: { attribute: false },
     callPolicy: { attribute: false },
+    qualityThresholds: { attribute: false },
   };
 
   static {
     // Internal state: reactive, but not part of the documented API.
-    for (const name of ['_number', '_dtmf', '_keypad', '_settings', '_devices', '_audio', '_now', '_announce', '_error', '_configErrors', '_lastEnded', '_history']) {
+    for (const name of ['_number', '_dtmf', '_keypad', '_settings', '_devices', '_audio', '_now', '_announce', '_error', '_configErrors', '_lastEnded', '_history', '_micFallback', '_audioTest']) {
       this.createProperty(name, { state: true });
     }
     this.createProperty('_xferOpen', { state: true });
@@ -203,6 +222,11 @@ export class SoftPhone extends LitElement {
   expires = 30;
   /** Seconds between registration refreshes. */
   refresh = 15;
+  /**
+   * Seconds a call may spend reconnecting (its signaling connection or media path lost) before it
+   * ends with `connection-lost`, counted from `softphone-call-reconnecting`.
+   */
+  callRecovery = 30;
   /** This server's own prefix in a group of linked servers (e.g. `11`). */
   override prefix = '';
   /** Other servers reachable by prefix + extension: JSON `[{ "prefix": "12", "label": "Osaka" }]` (attribute) or an array (property). */
@@ -224,6 +248,14 @@ export class SoftPhone extends LitElement {
   iceServers: IceServer[] = [];
   /** Which call operations are allowed when, e.g. `{ outbound: { blindTransfer: true } }`. */
   callPolicy: CallPolicy = {};
+  /**
+   * When call quality warnings start, overriding any of the defaults `{ rttMs: 400, jitterMs: 30,
+   * lossPct: 3, mos: 3.5, silenceSeconds: 5, startSamples: 3, endSamples: 3 }` (a warning starts
+   * after its condition held for `startSamples` samples, about one a second, and ends after it was
+   * clear for `endSamples`). A bad value is an `INVALID_CONFIG` error naming it (the defaults apply).
+   * @type {Partial<QualityThresholds>}
+   */
+  qualityThresholds: Partial<QualityThresholds> = {};
   /**
    * Engine settings outside the public API (keep-alive period, ICE candidate filter).
    * @internal
@@ -249,6 +281,10 @@ export class SoftPhone extends LitElement {
   private _xferOpen = false;
   private _xferTarget = '';
   private _history = false;
+  private _micFallback = false;
+  /** The audio check in the settings panel: running (level so far) or done. */
+  private _audioTest: { running: boolean; level: number; result?: AudioTestResult } | undefined;
+  #tallies = new Map<string, QualityTally>();
   #historyCache: { key: string; raw: string | null; list: readonly CallRecord[] } | undefined;
 
   #password = '';
@@ -262,6 +298,8 @@ export class SoftPhone extends LitElement {
   #userUnregistered = false;
   #calls = new Map<string, CallInfo>();
   #established = new Set<string>();
+  /** Calls now reconnecting, with what they lost. */
+  #reconnecting = new Map<string, ReconnectReason>();
   #lostConnection = false;
   #tones = new TonePlayer(() => this.requestUpdate());
   #clock: ReturnType<typeof setInterval> | undefined;
@@ -330,7 +368,8 @@ export class SoftPhone extends LitElement {
   /**
    * The call history of this `<extension>@<domain>`: the last 100 ended calls, newest first, kept in
    * localStorage. Each record is `{ id, direction, remote, startedAt, answeredAt?, endedAt, endCause,
-   * transferredBy? }`; a linked-server call keeps `remote` as shown (prefix + extension, `kind:
+   * transferredBy?, quality? }` (`quality`: `{ mosAvg, mosMin, warnings }` of a measured call); a
+   * linked-server call keeps `remote` as shown (prefix + extension, `kind:
    * 'linked'`, `prefix`, `server`). Empty while extension or domain is not set.
    * @readonly
    * @type {readonly CallRecord[]}
@@ -380,6 +419,8 @@ export class SoftPhone extends LitElement {
     // A fresh state per connection: nothing of a removed phone leaks into the re-added one.
     this.#phone = new PhoneState();
     this.#calls.clear();
+    this.#tallies.clear();
+    this._micFallback = false;
     this.#established.clear();
     this.#lostConnection = false;
     this.#appliedKey = '';
@@ -412,6 +453,29 @@ export class SoftPhone extends LitElement {
   }
 
   // ---- Public methods -------------------------------------------------------------------------
+
+  /**
+   * The pre-call check the settings panel offers: listens to the chosen microphone for 1.5 s (the
+   * panel shows its level live), then plays a short test tone on the chosen speaker and on the
+   * ringer output. Resolves `{ microphone: { level }, speaker: 'played' }` (level: the loudest RMS,
+   * 0..1); rejects `MEDIA_DENIED` when the microphone cannot be opened.
+   */
+  async testAudio(): Promise<AudioTestResult> {
+    this._audioTest = { running: true, level: 0 };
+    try {
+      const result = await runAudioTest({
+        ...this._audio,
+        onLevel: (level) => {
+          if (this._audioTest?.running) this._audioTest = { running: true, level };
+        },
+      });
+      this._audioTest = { running: false, level: result.microphone.level, result };
+      return result;
+    } catch (e) {
+      this._audioTest = undefined;
+      throw toSoftPhoneError(e, 'MEDIA_DENIED');
+    }
+  }
 
   /** Empties the call history of this `<extension>@<domain>` (in this browser). */
   async clearCallHistory(): Promise<void> {
@@ -520,6 +584,9 @@ export class SoftPhone extends LitElement {
   async completeTransfer(heldCallId?: string, consultCallId?: string): Promise<void> {
     const engine = this.#registeredEngine();
     const [held, consult] = this.#transferPair(heldCallId, consultCallId);
+    for (const c of [held, consult]) {
+      if (c.reconnecting) throw new SoftPhoneError('CALL_FAILED', `call ${c.id} is reconnecting (${this.#reconnecting.get(c.id) ?? 'signaling'} lost): cannot transfer it until it is back`);
+    }
     // a consult call the element placed for a '*' transfer had its policy checked then
     assertTransferPair(held, consult, consult.consultFor === held.id ? 'attendedTransfer' : 'holdTransfer', this.#policy);
     await this.#guard(engine.completeTransfer(held.id, consult.id), 'TRANSFER_FAILED');
@@ -603,9 +670,9 @@ export class SoftPhone extends LitElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     const configKeys = [
-      'server', 'domain', 'extension', 'authUser', 'displayName', 'expires', 'refresh', 'prefix',
+      'server', 'domain', 'extension', 'authUser', 'displayName', 'expires', 'refresh', 'callRecovery', 'prefix',
       'linkedServers', 'parkSlots', 'iceServers', 'callPolicy', 'autoRegister', 'engineOptions',
-      'provisioningUrl', 'agent', 'provisioningOptions',
+      'provisioningUrl', 'agent', 'provisioningOptions', 'qualityThresholds',
     ] as const;
     if (configKeys.some((k) => changed.has(k))) this.#scheduleApply();
     this.#reflectState();
@@ -628,10 +695,12 @@ export class SoftPhone extends LitElement {
 
   #apply(): void {
     const errors = [...this.#settings().errors, ...this.#servers().errors];
-    try {
-      this.#provisioning();
-    } catch (e) {
-      errors.push(toSoftPhoneError(e, 'INVALID_CONFIG'));
+    for (const check of [() => this.#provisioning(), () => parseThresholds(this.qualityThresholds)]) {
+      try {
+        check();
+      } catch (e) {
+        errors.push(toSoftPhoneError(e, 'INVALID_CONFIG'));
+      }
     }
     const messages = errors.map((e) => e.message);
     if (messages.join('\n') !== this._configErrors.join('\n')) {
@@ -687,11 +756,13 @@ export class SoftPhone extends LitElement {
       ...(this.displayName ? { displayName: this.displayName } : {}),
       expires: num(this.expires, 30),
       refresh: num(this.refresh, 15),
+      callRecovery: num(this.callRecovery, 30),
       iceServers: Array.isArray(this.iceServers) ? this.iceServers : [],
       // The plan in force when the call arrives: prefix and linked servers change without reconfiguring.
       ...(plan ? { classify: (user: string, name?: string, host?: string) => (this.#settings().plan ?? plan).classifyIncoming(user, name, host) } : {}),
       microphone: this._audio.microphone,
       speaker: this._audio.speaker,
+      qualityThresholds: this.#thresholds(),
       ...this.engineOptions,
     };
   }
@@ -747,8 +818,20 @@ export class SoftPhone extends LitElement {
     fallback: ErrorCode = 'CALL_FAILED',
   ): Promise<T> {
     const reg = this.#phone.registration;
+    let asked: CallInfo | undefined;
+    try {
+      asked = requireCall(this.#phone.calls, callId, op);
+    } catch {
+      // reported below, as before
+    }
+    if (asked?.reconnecting && NEEDS_FAR_END.has(op)) {
+      const reason = this.#reconnecting.get(asked.id) ?? 'signaling';
+      throw new SoftPhoneError('CALL_FAILED', `call ${asked.id} is reconnecting (${reason} lost): cannot ${op} until it is back`);
+    }
     const ending = (op === 'hangup' || op === 'decline') && this.#phone.calls.length > 0;
-    if (!this.#engine || (reg !== 'registered' && !ending)) {
+    // Muting is local: a call waiting for its connection can be muted too.
+    const local = (op === 'mute' || op === 'unmute') && asked?.reconnecting === true;
+    if (!this.#engine || (reg !== 'registered' && !ending && !local)) {
       throw new SoftPhoneError('NOT_REGISTERED', `the phone is not registered (registration state: ${reg})`);
     }
     const call = requireCall(this.#phone.calls, callId, op);
@@ -828,8 +911,8 @@ export class SoftPhone extends LitElement {
 
   /** The settings as they are now, even when set in this same task (derived on demand, cached). */
   #settings(): Settings {
-    const { domain, prefix, linkedServers, callPolicy, parkSlots, expires, refresh } = this;
-    return this.#settingsCache.get({ domain, prefix, linkedServers, callPolicy, parkSlots, expires, refresh });
+    const { domain, prefix, linkedServers, callPolicy, parkSlots, expires, refresh, callRecovery } = this;
+    return this.#settingsCache.get({ domain, prefix, linkedServers, callPolicy, parkSlots, expires, refresh, callRecovery });
   }
 
   get #policy(): CallPolicy {
@@ -867,6 +950,12 @@ export class SoftPhone extends LitElement {
   #onChange(phone: PhoneState, change: PhoneChange): void {
     // A disposed engine's late changes belong to a phone that is gone.
     if (phone !== this.#phone) return;
+    if (change.kind === 'quality') {
+      // The call clock re-renders every second anyway (and the tooltip's figures with it): only a
+      // warning or a new number of bars needs a render of its own.
+      if (this.#onQuality(change)) this.requestUpdate();
+      return;
+    }
     if (change.kind === 'registration') this.#onRegistration(change);
     else if (change.kind === 'call') {
       this.#onCall(change.call);
@@ -911,7 +1000,10 @@ export class SoftPhone extends LitElement {
 
   #onCall(call: CallInfo): void {
     const prev = this.#calls.get(call.id);
-    if (call.state === CallState.Ended) this.#calls.delete(call.id);
+    if (call.state === CallState.Ended) {
+      this.#calls.delete(call.id);
+      this.#reconnecting.delete(call.id);
+    }
     else this.#calls.set(call.id, call);
     emit(this, 'softphone-call-state', { call });
     if (!prev) {
@@ -939,15 +1031,45 @@ export class SoftPhone extends LitElement {
     if (!this.#phone.calls.length) {
       this._keypad = false;
       this._dtmf = '';
+      this._micFallback = false;
     }
-    emit(this, 'softphone-call-ended', { call });
-    this.#remember(call);
+    const quality = this.#tallies.get(call.id)?.summary();
+    this.#tallies.delete(call.id);
+    emit(this, 'softphone-call-ended', { call, ...(quality ? { quality } : {}) });
+    this.#remember(call, quality);
+  }
+
+  /** New quality figures: kept for the history; an event only when a warning starts or ends. */
+  #onQuality(change: Extract<PhoneChange, { kind: 'quality' }>): boolean {
+    const { call, started, ended } = change;
+    const prev = this.#calls.get(call.id);
+    if (!prev) return false;
+    this.#calls.set(call.id, call);
+    let tally = this.#tallies.get(call.id);
+    if (!tally) this.#tallies.set(call.id, (tally = new QualityTally()));
+    tally.add(call.quality, call.warnings);
+    if (started.length || ended.length) emit(this, 'softphone-call-quality', { call, warnings: [...call.warnings], started, ended });
+    const bars = (c: CallInfo): number => (c.quality ? qualityBars(c.quality.mos) : 0);
+    return started.length > 0 || ended.length > 0 || bars(prev) !== bars(call);
+  }
+
+  /** The thresholds in force: the host's override, or the defaults while it is invalid. */
+  #thresholds(): QualityThresholds {
+    try {
+      return parseThresholds(this.qualityThresholds);
+    } catch {
+      return parseThresholds(undefined);
+    }
   }
 
   #onNotice(notice: PhoneNotice): void {
+    if (notice.type === 'call-reconnecting') this.#reconnecting.set(notice.call.id, notice.reason);
+    else if (notice.type === 'call-reconnected') this.#reconnecting.delete(notice.call.id);
     if (notice.type === 'registering') {
       // Reconnect attempts while the connection is lost; the first attempt is the state change.
       if (this.#phone.registration === RegistrationState.ConnectionLost) emit(this, 'softphone-registering', { server: notice.server });
+    } else if (notice.type === 'microphone-fallback') {
+      this._micFallback = true;
     } else if (notice.type !== 'parked-changed') {
       // The other notices are events of the same name with the same fields.
       const { type, ...detail } = notice;
@@ -963,8 +1085,8 @@ export class SoftPhone extends LitElement {
   }
 
   /** Keeps the last 100 calls of this extension in localStorage. */
-  #remember(call: CallInfo): void {
-    const record = recordFromCall(call);
+  #remember(call: CallInfo, quality?: QualitySummary): void {
+    const record = recordFromCall(call, quality);
     const key = this.#historyKey();
     if (!record || !key) return;
     try {
@@ -1211,10 +1333,16 @@ export class SoftPhone extends LitElement {
         ? this.#notice(t('soundBlocked'), undefined, html`<button class="btn mini text" data-action="enable-sound" @click=${this.#enableSound}>${t('enableSound')}</button>`)
         : nothing}
       ${this._settings
-        ? renderSettings(this._devices, this._audio, canChooseOutput(), t, { change: this.#changeDevice, close: this.#toggleSettings })
+        ? renderSettings(this._devices, this._audio, canChooseOutput(), t, {
+            change: this.#changeDevice,
+            close: this.#toggleSettings,
+            test: () => this.#run(() => this.testAudio(), 'MEDIA_DENIED'),
+          }, this._audioTest)
         : nothing}
       ${ringing.map((c) => renderIncoming(c, active !== undefined, t, this.#callHandlers))}
       ${active ? renderCurrentCall(active, this._now, this._keypad, t, this.#callHandlers) : nothing}
+      ${renderQualityNotices(active, t)}
+      ${this._micFallback && calls.length ? this.#notice(t('micFallback'), () => (this._micFallback = false)) : nothing}
       ${this.#renderTransfer(active, t)}
       ${this.#phone.parked.length ? renderParked(this.#phone.parked, t, (slot) => this.#run(() => this.retrieve(slot))) : nothing}
       ${calls.length >= 2 ? renderCallList(calls, active?.id, t, this.#callHandlers) : nothing}

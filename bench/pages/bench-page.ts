@@ -8,6 +8,8 @@
  * round trips through Playwright never enter a measurement.
  */
 import { Inviter, Registerer, RegistererState, SessionState, UserAgent, type Invitation, type Session } from 'sip.js';
+import { QualityMonitor } from '../../src/core/call-quality.js';
+import { sampleFromStats } from '../../src/sip/quality-sampler.js';
 
 export interface Account {
   extension: string;
@@ -397,6 +399,65 @@ async function elementCall(options: { marks?: boolean } = {}): Promise<CallResul
   return result;
 }
 
+/**
+ * One established element call held for the main-thread measurement of the quality sampler:
+ * `sampling` false is the baseline (the same call without the sampler). Resolves once the call is
+ * up and, with sampling, both phones have their first figures.
+ */
+async function elementHoldStart(sampling: boolean): Promise<void> {
+  if (!pair) throw new Error('no element pair');
+  const { a, b, bNumber } = pair;
+  for (const el of [a, b]) el.engineOptions = { candidateFilter: ['127.0.0.1'], qualitySampling: sampling };
+  // the new engine options are applied after the element's update
+  await new Promise((r) => setTimeout(r, 0));
+  const established = waitEvent(a, 'softphone-call-established');
+  await a.call(bNumber);
+  await established;
+  const measured = (el: SoftPhoneLike): boolean => (el as unknown as { calls: { quality?: unknown }[] }).calls.some((c) => c.quality);
+  if (sampling) {
+    const t0 = performance.now();
+    while (!(measured(a) && measured(b))) {
+      if (performance.now() - t0 > 10_000) throw new Error('no quality figures within 10 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  longTasks = [];
+  recording = true;
+}
+
+/**
+ * The sampler's own work, `count` samples back to back on the held call's peer connection: what
+ * the element does once a second (getStats(), reading the report, the warning logic). `baseline`
+ * runs the same loop with an empty await instead. Returns the wall time.
+ */
+async function samplerLoop(count: number, baseline: boolean): Promise<number> {
+  const pc = [...openPcs].find((p) => p.connectionState === 'connected');
+  if (!pc) throw new Error('no connected peer connection');
+  const monitor = new QualityMonitor();
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    if (baseline) await Promise.resolve(i);
+    else {
+      const report = await pc.getStats();
+      monitor.add(sampleFromStats(report, performance.now() + i * 1000), { held: false, muted: false });
+    }
+  }
+  return performance.now() - t0;
+}
+
+/** Ends the held call; returns the long tasks seen while it was held. */
+async function elementHoldEnd(): Promise<{ longTasks: number; longestMs: number }> {
+  if (!pair) throw new Error('no element pair');
+  const { a, b } = pair;
+  const seen = { longTasks: longTasks.length, longestMs: Math.max(0, ...longTasks.map((t) => t.duration)) };
+  const ended = Promise.all([waitEvent(a, 'softphone-call-ended', 15_000), waitEvent(b, 'softphone-call-ended', 15_000)]);
+  await a.hangup();
+  await ended;
+  for (const el of [a, b]) el.engineOptions = { candidateFilter: ['127.0.0.1'] };
+  resetMarks();
+  return seen;
+}
+
 /** Empties both elements' call history (to see how much of the heap it holds). */
 function clearElementHistory(): void {
   for (const el of pair ? [pair.a, pair.b] : []) (el as unknown as { clearCallHistory?: () => void }).clearCallHistory?.();
@@ -697,6 +758,9 @@ const api = {
   elementPair,
   elementCall,
   elementPairStop,
+  elementHoldStart,
+  elementHoldEnd,
+  samplerLoop,
   clearElementHistory,
   plainPair,
   plainCall,

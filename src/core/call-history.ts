@@ -6,6 +6,7 @@
  * Linked-server calls are recorded as extension calls with their prefix: the record keeps the
  * `remote` as shown (`113999`, kind `linked`, `prefix`, `server`).
  */
+import { QUALITY_WARNINGS, type QualitySummary, type QualityWarning } from './call-quality.js';
 import type { CallDirection, CallInfo, EndCause, RemoteKind, RemoteParty } from './types.js';
 
 export interface CallRecord {
@@ -18,6 +19,8 @@ export interface CallRecord {
   endCause: EndCause;
   /** Who transferred the call to us, when known. */
   transferredBy?: string;
+  /** The call's average and worst MOS and every quality warning it had (calls that were measured). */
+  quality?: QualitySummary;
 }
 
 export const HISTORY_LIMIT = 100;
@@ -44,9 +47,9 @@ export function historyStorageKey(extension: string, domain: string): string {
 }
 
 /** The record of an ended call; undefined for a call that has not ended. */
-export function recordFromCall(call: CallInfo): CallRecord | undefined {
+export function recordFromCall(call: CallInfo, quality?: QualitySummary): CallRecord | undefined {
   if (call.state !== 'ended' || call.endedAt === undefined) return undefined;
-  return toRecord({ ...call, endCause: call.endCause ?? 'failed' });
+  return toRecord({ ...call, endCause: call.endCause ?? 'failed', quality });
 }
 
 /**
@@ -125,7 +128,7 @@ function optionalString(value: unknown, max = 256): string | undefined | null {
 
 /** A clean copy of a record-shaped object, or undefined when it is malformed. */
 function toRecord(value: Record<string, unknown>): CallRecord | undefined {
-  const { id, direction, remote, startedAt, answeredAt, endedAt, endCause, transferredBy } = value;
+  const { id, direction, remote, startedAt, answeredAt, endedAt, endCause, transferredBy, quality } = value;
   if (typeof id !== 'string' || id === '' || id.length > 256) return undefined;
   if (typeof direction !== 'string' || !DIRECTIONS.includes(direction)) return undefined;
   if (!isTime(startedAt) || !isTime(endedAt) || endedAt < startedAt) return undefined;
@@ -135,6 +138,8 @@ function toRecord(value: Record<string, unknown>): CallRecord | undefined {
   if (by === null) return undefined;
   const party = isObject(remote) ? toRemote(remote) : undefined;
   if (!party) return undefined;
+  // a malformed quality summary is left out; the call itself is still worth keeping
+  const summary = toQuality(quality);
   return {
     id,
     direction: direction as CallDirection,
@@ -144,7 +149,19 @@ function toRecord(value: Record<string, unknown>): CallRecord | undefined {
     endedAt,
     endCause: endCause as EndCause,
     ...(by === undefined ? {} : { transferredBy: by }),
+    ...(summary === undefined ? {} : { quality: summary }),
   };
+}
+
+const isMos = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 1 && v <= 4.5;
+
+/** A clean quality summary; undefined when absent or malformed. */
+function toQuality(value: unknown): QualitySummary | undefined {
+  if (!isObject(value)) return undefined;
+  const { mosAvg, mosMin, warnings } = value;
+  if (!isMos(mosAvg) || !isMos(mosMin) || mosMin > mosAvg) return undefined;
+  if (!Array.isArray(warnings) || !warnings.every((w) => (QUALITY_WARNINGS as readonly unknown[]).includes(w))) return undefined;
+  return { mosAvg, mosMin, warnings: [...new Set(warnings as QualityWarning[])] };
 }
 
 function toRemote(value: Record<string, unknown>): RemoteParty | undefined {

@@ -3,6 +3,7 @@
  * (so element tests can use a fake engine); `src/sip/sip-engine.ts` is the real one, and the only
  * code that imports sip.js. The engine reports everything through the `PhoneState` it was given.
  */
+import type { QualityThresholds } from './call-quality.js';
 import type { PhoneState } from './phone-state.js';
 import type { CallInfo, IceServer, ParkedCall, RemoteParty, TransferMode } from './types.js';
 
@@ -21,6 +22,11 @@ export interface EngineConfig {
   /** Seconds between registration refreshes. */
   refresh: number;
   iceServers: IceServer[];
+  /**
+   * Seconds a call may spend reconnecting (signaling or media lost) before it ends with
+   * `connection-lost`, counted from the loss being detected. Default 30.
+   */
+  callRecovery?: number;
   /** Seconds between keep-alive pings that detect a silently dead server. */
   keepAlive?: number;
   /** Only keep ICE candidates for these addresses (tests: ['127.0.0.1']). Empty = keep all. */
@@ -34,6 +40,10 @@ export interface EngineConfig {
   microphone?: string;
   /** Speaker `deviceId` for call audio (`setSinkId`; '' or absent: the default output). */
   speaker?: string;
+  /** Internal (benchmark baseline): `false` reads no call quality. */
+  qualitySampling?: boolean;
+  /** When call quality warnings start (`qualityThresholds`, completed with the defaults). */
+  qualityThresholds?: QualityThresholds;
 }
 
 export interface DialTarget {

@@ -32,8 +32,10 @@ import {
   type CallInfo,
   type EndCause,
   type ParkedCall,
+  type ReconnectReason,
   type TransferMode,
 } from './types.js';
+import type { CallQuality, QualityWarning } from './call-quality.js';
 
 export const REGISTRATION_TRANSITIONS: Readonly<Record<RegistrationState, readonly RegistrationState[]>> = {
   [RegistrationState.Unregistered]: [RegistrationState.Registering],
@@ -87,17 +89,23 @@ export type PhoneNotice =
   | { type: 'transfer-completed'; call: CallInfo; mode: TransferMode; target: string }
   | { type: 'transfer-failed'; call: CallInfo; mode: TransferMode; target: string; code: string; reason: string }
   | { type: 'call-parked'; call: CallInfo; slot: string }
-  | { type: 'parked-changed'; parked: readonly ParkedCall[] };
+  | { type: 'parked-changed'; parked: readonly ParkedCall[] }
+  | { type: 'call-reconnecting'; call: CallInfo; reason: ReconnectReason }
+  | { type: 'call-reconnected'; call: CallInfo }
+  /** The call's microphone went away (unplugged, ended): the default microphone took its place. */
+  | { type: 'microphone-fallback'; call: CallInfo };
 
 export type PhoneChange =
   | { kind: 'registration'; from: RegistrationState; to: RegistrationState; detail: RegistrationDetail }
   | { kind: 'call'; call: CallInfo; from: CallState | undefined; calls: readonly CallInfo[] }
-  | { kind: 'notice'; notice: PhoneNotice };
+  | { kind: 'notice'; notice: PhoneNotice }
+  /** New quality figures; `started` / `ended` name the warnings that changed (often none). */
+  | { kind: 'quality'; call: CallInfo; started: QualityWarning[]; ended: QualityWarning[] };
 
 export type PhoneListener = (change: PhoneChange) => void;
 
 /** Fields a call may change without changing its state. */
-export type CallPatch = Partial<Pick<CallInfo, 'muted' | 'held' | 'remoteHeld' | 'remote' | 'transferredBy' | 'answeredAt' | 'consultFor'>>;
+export type CallPatch = Partial<Pick<CallInfo, 'muted' | 'held' | 'remoteHeld' | 'remote' | 'transferredBy' | 'answeredAt' | 'consultFor' | 'reconnecting'>>;
 
 export class PhoneState {
   #registration: RegistrationState = RegistrationState.Unregistered;
@@ -141,7 +149,7 @@ export class PhoneState {
     this.#emit({ kind: 'registration', from, to, detail });
   }
 
-  addCall(call: Omit<CallInfo, 'startedAt' | 'muted' | 'held'> & Partial<Pick<CallInfo, 'startedAt'>>): CallInfo {
+  addCall(call: Omit<CallInfo, 'startedAt' | 'muted' | 'held' | 'warnings' | 'reconnecting'> & Partial<Pick<CallInfo, 'startedAt'>>): CallInfo {
     if (this.#calls.has(call.id)) throw new Error(`call ${call.id} exists`);
     // A call that replaces another one (INVITE with Replaces) arrives answered.
     if (call.state !== CallState.Dialing && call.state !== CallState.Ringing && call.state !== CallState.Established) {
@@ -149,7 +157,7 @@ export class PhoneState {
     }
     const now = this.#now();
     const answered = call.state === CallState.Established ? { answeredAt: now } : {};
-    const info: CallInfo = Object.freeze({ muted: false, held: false, startedAt: now, ...answered, ...call });
+    const info: CallInfo = Object.freeze({ muted: false, held: false, warnings: [], reconnecting: false, startedAt: now, ...answered, ...call });
     this.#calls.set(info.id, info);
     this.#emit({ kind: 'call', call: info, from: undefined, calls: this.calls });
     return info;
@@ -181,6 +189,21 @@ export class PhoneState {
     const next: CallInfo = Object.freeze({ ...current, ...patch });
     this.#calls.set(id, next);
     this.#emit({ kind: 'call', call: next, from: current.state, calls: this.calls });
+    return next;
+  }
+
+  /**
+   * New quality figures of a live call: the snapshot changes, but it is not a call change (no
+   * `softphone-call-state`); the listener hears which warnings started and ended.
+   */
+  setQuality(id: string, quality: CallQuality, warnings: readonly QualityWarning[]): CallInfo | undefined {
+    const current = this.#calls.get(id);
+    if (!current) return undefined;
+    const started = warnings.filter((w) => !current.warnings.includes(w));
+    const ended = current.warnings.filter((w) => !warnings.includes(w));
+    const next: CallInfo = Object.freeze({ ...current, quality: Object.freeze({ ...quality }), warnings: Object.freeze([...warnings]) as QualityWarning[] });
+    this.#calls.set(id, next);
+    this.#emit({ kind: 'quality', call: next, started, ended });
     return next;
   }
 

@@ -20,6 +20,7 @@ export interface SettingsInput {
   parkSlots: string;
   expires: number;
   refresh: number;
+  callRecovery: number;
 }
 
 export interface Settings {
@@ -33,7 +34,7 @@ export interface Settings {
   readonly errors: readonly SoftPhoneError[];
 }
 
-/** A positive whole number of seconds (expires, refresh). */
+/** A positive whole number of seconds (expires, refresh, call-recovery). */
 export const isSeconds = (v: number): boolean => Number.isInteger(v) && v >= 1;
 
 export function deriveSettings(input: SettingsInput): Settings {
@@ -51,7 +52,7 @@ export function deriveSettings(input: SettingsInput): Settings {
   const linkedServers = attempt(() => parseLinkedServers(input.linkedServers), []);
   const policy = attempt(() => parseCallPolicy(input.callPolicy), {});
   const slots = attempt(() => parseParkSlots(input.parkSlots), []);
-  for (const [name, value] of [['expires', input.expires], ['refresh', input.refresh]] as const) {
+  for (const [name, value] of [['expires', input.expires], ['refresh', input.refresh], ['call-recovery', input.callRecovery]] as const) {
     if (!isSeconds(value)) {
       errors.push(new SoftPhoneError('INVALID_CONFIG', `${name} ${JSON.stringify(String(value))} is not a whole number of seconds`));
     }

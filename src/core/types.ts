@@ -1,4 +1,5 @@
 // Public data shapes (see README / API contract). Plain, serializable, no SIP.js objects.
+import type { CallQuality, QualityWarning } from './call-quality.js';
 
 export const RegistrationState = {
   Unregistered: 'unregistered',
@@ -68,7 +69,19 @@ export interface CallInfo {
   transferredBy?: string;
   /** Extension of the contract: on the consult call of a '*' transfer, the id of the held call it belongs to. */
   consultFor?: string;
+  /** The latest quality figures, about once a second while the call is established (no event for that alone). */
+  quality?: CallQuality;
+  /** The quality warnings now active (`softphone-call-quality` when one starts or ends). */
+  warnings: QualityWarning[];
+  /**
+   * True while the call's signaling connection or media path is being recovered: the call keeps its
+   * state, and its audio goes on where its path is intact.
+   */
+  reconnecting: boolean;
 }
+
+/** What a reconnecting call lost: its signaling connection, or its media path. */
+export type ReconnectReason = 'signaling' | 'media';
 
 export interface ParkedCall {
   slot: string;

@@ -120,6 +120,19 @@ export const en = {
   save: 'Save',
   saved: 'Saved',
   loading: 'Loading…',
+  quality: 'Call quality',
+  qualityFigures: 'MOS {mos}, round trip {rtt} ms, jitter {jitter} ms, loss {lossIn}% in / {lossOut}% out',
+  'qw.high-rtt': 'Long delay on the line: you may talk over each other. A wired connection or closing other network-heavy programs may help.',
+  'qw.high-jitter': 'The connection is unsteady, so audio may break up. Use a wired connection instead of Wi-Fi if you can.',
+  'qw.high-packet-loss': 'Audio is getting lost on the network and may sound choppy. Check your network connection.',
+  'qw.low-mos': 'Call quality is poor. If it does not improve, call back or check your network.',
+  'qw.no-audio-in': 'No sound is coming from the other party. Ask whether they can hear you, or call back.',
+  'qw.no-audio-out': 'Your microphone is sending no sound. Check that it is plugged in and not muted in your computer.',
+  micFallback: 'Your microphone was disconnected: the default microphone is used now.',
+  testAudio: 'Test audio',
+  testingAudio: 'Testing… speak into the microphone',
+  micLevel: 'Microphone level',
+  audioTested: 'Microphone level {level}%. The test tone played on the speaker and the ringer.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -1,11 +1,14 @@
 /**
- * The phone's connection to its SIP servers: one UserAgent per WebSocket connection, registration
+ * The phone's connection to its SIP servers: one UserAgent per server, registration
  * and its refresh, a keep-alive that notices a server that went silent, and reconnection with
  * exponential backoff and jitter across the configured servers.
  *
  * SIP.js's own reconnection stays off (`reconnectionAttempts` defaults to 0): it retries one server only
- * and can get stuck. Every connection attempt here builds a fresh UserAgent, so a failed or stale
- * one can simply be thrown away. Callbacks of an old UserAgent are ignored through `#generation`.
+ * and can get stuck. The UserAgent outlives a lost connection: going back to the same server reopens
+ * its WebSocket (`reconnect()`), so its sessions and their dialogs (and its Contact) survive and the
+ * engine can refresh each call over the new connection. Moving to another server builds a new
+ * UserAgent; the old one (and any call still on it) is given up once the new one is registered.
+ * Callbacks of an old connection attempt are ignored through `#generation`.
  *
  * ```
  *  register() -> connect(server[i]) -> REGISTER -> registered -- refresh every `refresh` s
@@ -38,11 +41,15 @@ import { acceptInDialogUpdates, dropUnparseableMessages } from './pbx-interop.js
 
 type IncomingResponse = Core.IncomingResponse;
 
-const DEFAULT_KEEP_ALIVE_S = 5;
+/** Keep-alive period; with its 2 s answer timeout a silent server is noticed within about 4 s. */
+const DEFAULT_KEEP_ALIVE_S = 2;
+const KEEP_ALIVE_ANSWER_MS = 2000;
 /** #sendRegister's answer when another REGISTER is already under way. */
 const PENDING = -1;
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
+/** Longest gap between reconnect attempts while calls wait for the connection (they have a deadline). */
+const CALL_BACKOFF_MAX_MS = 1_500;
 /**
  * How long a WebSocket may take to open before the server counts as unreachable. Generous: a
  * browser opens sockets to one host:port one after another, so with many phones in a page a
@@ -60,8 +67,16 @@ const DRIFT_LIMIT_MS = 4000;
 export interface ConnectionHooks {
   /** An INVITE arrived on the current connection. */
   onInvite(invitation: Invitation): void;
-  /** The connection that carried the calls is gone: the calls cannot continue. */
+  /** The connection that carried the calls is gone (the UserAgent and its sessions stay). */
   onConnectionLost(): void;
+  /**
+   * Registered again on `ua` (the same UserAgent as before the loss, or a new one on another
+   * server): the engine refreshes its calls over it, or gives up those on another UserAgent.
+   * Called before an old UserAgent is stopped.
+   */
+  onConnected(ua: UserAgent): void;
+  /** Calls wait for the connection to come back: reconnect attempts stay frequent. */
+  callsWaiting(): boolean;
 }
 
 class AuthError extends Error {
@@ -97,6 +112,11 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export function backoffDelay(n: number, random: () => number = Math.random): number {
   const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** Math.min(n, 16));
   return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+/** The wait before the next reconnect attempt: the backoff, but at most 1.5 s while calls wait for the connection. */
+export function reconnectDelay(backoff: number, callsWaiting: boolean): number {
+  return callsWaiting ? Math.min(backoff, CALL_BACKOFF_MAX_MS) : backoff;
 }
 
 function sipLogConnector(level: SipLogLevel, category: string, _label: string | undefined, content: string): void {
@@ -231,34 +251,42 @@ export class SipConnection {
     if (server === undefined) throw new TransportError('no server configured');
     this.#serverIndex = index;
     this.#state.notify({ type: 'registering', server });
-    const ua = this.#makeUserAgent(config, server, gen);
-    this.#ua = ua;
-    this.#server = server;
+    const kept = this.#ua && this.#server === server ? this.#ua : undefined;
+    // Back to the server we lost: the same UserAgent (its sessions, dialogs and Contact) on a new socket.
+    const ua = kept ?? this.#makeUserAgent(config, server);
+    const giveUp = (): void => {
+      if (!kept) this.#discard(ua);
+    };
     try {
-      await timeout(ua.start(), (CONNECT_TIMEOUT_S + 1) * 1000, `connect to ${server}`);
+      await timeout(kept ? ua.reconnect() : ua.start(), (CONNECT_TIMEOUT_S + 1) * 1000, `connect to ${server}`);
     } catch (error) {
-      this.#discard(ua);
+      giveUp();
       throw error instanceof TransportError ? error : new TransportError(`connect to ${server} failed`);
     }
     if (gen !== this.#generation) {
-      this.#discard(ua);
+      giveUp();
       throw new TransportError('superseded');
     }
-    const registerer = new Registerer(ua, {
-      expires: config.expires,
-      // The refresh timer is ours (see #scheduleRefresh); SIP.js's fires only as a late fallback.
-      refreshFrequency: 99,
-    });
-    this.#registerer = registerer;
+    const registerer =
+      (kept ? this.#registerer : undefined) ??
+      new Registerer(ua, {
+        expires: config.expires,
+        // The refresh timer is ours (see #scheduleRefresh); SIP.js's fires only as a late fallback.
+        refreshFrequency: 99,
+      });
     const answer = await this.#sendRegister(registerer, ua, config).catch((error: unknown) => {
-      this.#discard(ua);
+      giveUp();
       throw error;
     });
     const granted = answer === PENDING ? config.expires : answer;
     if (gen !== this.#generation) {
-      this.#discard(ua);
+      giveUp();
       throw new TransportError('superseded');
     }
+    const previous = this.#ua;
+    this.#ua = ua;
+    this.#registerer = registerer;
+    this.#server = server;
     const wasLost = this.#state.registration === RegistrationState.ConnectionLost;
     this.#attempt = 0;
     this.#state.setRegistration(RegistrationState.Registered, {
@@ -269,9 +297,11 @@ export class SipConnection {
     });
     this.#scheduleRefresh(gen, granted);
     this.#scheduleKeepAlive(gen);
+    this.#hooks.onConnected(ua);
+    if (previous && previous !== ua) this.#discard(previous);
   }
 
-  #makeUserAgent(config: EngineConfig, server: string, gen: number): UserAgent {
+  #makeUserAgent(config: EngineConfig, server: string): UserAgent {
     const uri = UserAgent.makeURI(`sip:${config.extension}@${config.domain}`);
     if (!uri) throw new SoftPhoneError('INVALID_CONFIG', `bad registration name ${config.extension}@${config.domain}`);
     const ua = new UserAgent({
@@ -295,10 +325,10 @@ export class SipConnection {
       }),
       delegate: {
         onDisconnect: (error?: Error) => {
-          if (error && gen === this.#generation && this.#ua === ua) this.#lost(gen, 'WebSocket closed');
+          if (error && this.#ua === ua) this.#lost(this.#generation, 'WebSocket closed');
         },
         onInvite: (invitation: Invitation) => {
-          if (gen !== this.#generation || this.#state.registration !== RegistrationState.Registered) {
+          if (this.#ua !== ua || this.#state.registration !== RegistrationState.Registered) {
             void invitation.reject({ statusCode: 480 }).catch(() => undefined);
             return;
           }
@@ -388,7 +418,7 @@ export class SipConnection {
     const ua = this.#ua;
     const config = this.#config;
     if (!ua || !config || gen !== this.#generation) return;
-    const alive = await timeout(ping(ua, config.domain), Math.min(2500, this.#keepAliveSeconds() * 500), 'keep-alive').then(
+    const alive = await timeout(ping(ua, config.domain), Math.min(KEEP_ALIVE_ANSWER_MS, this.#keepAliveSeconds() * 1000), 'keep-alive').then(
       (ok) => ok,
       () => false,
     );
@@ -415,15 +445,24 @@ export class SipConnection {
     logger.warn(`connection lost (${this.#server ?? 'no server'}): ${reason}`);
     const next = ++this.#generation;
     this.#clearTimers();
+    // The UserAgent stays (its calls wait for the connection to come back); only its socket goes.
+    const ua = this.#ua;
+    if (ua) {
+      try {
+        void ua.transport.disconnect().catch(() => undefined);
+      } catch {
+        // already closing
+      }
+    }
     this.#hooks.onConnectionLost();
-    this.#teardown();
     if (this.#state.registration !== RegistrationState.ConnectionLost) {
       this.#state.setRegistration(RegistrationState.ConnectionLost, { reason, server: this.#server });
     }
     this.#scheduleReconnect(next, backoffDelay(this.#attempt));
   }
 
-  #scheduleReconnect(gen: number, delay: number): void {
+  #scheduleReconnect(gen: number, backoff: number): void {
+    const delay = reconnectDelay(backoff, this.#hooks.callsWaiting());
     clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = setTimeout(() => void this.#reconnect(gen), delay);
   }

@@ -6,10 +6,17 @@
  * - Remote audio: each call plays through a detached `<audio>` element the engine owns (nothing
  *   for the element to wire). It is released when the call ends.
  * - Two calls: answering or placing a call first holds every other established call.
- * - Connection loss: a call cannot outlive its signaling connection. The server routes in-dialog
- *   requests (BYE, re-INVITE) over the WebSocket the call was set up on, so once that connection is
- *   gone nobody could end or change the call; calls in progress end with `connection-lost` the
- *   moment the loss is detected.
+ * - Connection loss: an established call outlives its signaling connection. It shows
+ *   `reconnecting: true` (reason 'signaling') while its audio goes on; once the phone is registered
+ *   again on the same UserAgent (same server: see the connection), a re-INVITE over the new
+ *   WebSocket gives the far end (through the server) our new route, and the call is `reconnected`.
+ *   Calls not yet answered end with `connection-lost` at once. A call not recovered within
+ *   `callRecovery` seconds ends with `connection-lost`; so does one whose dialog goes through a
+ *   server the phone failed over from (the other server cannot reach its far end's dialog).
+ * - Media loss: ICE `disconnected`/`failed`, or the browser going offline, shows the call
+ *   `reconnecting` (reason 'media'); an ICE restart (re-INVITE, offer with iceRestart) goes out as
+ *   soon as signaling allows (at once when the browser comes back online), and the call is
+ *   `reconnected` when ICE is connected again.
  * - Inbound calls the caller cancels end as `remote-hangup`; ones the server gives up on as `no-answer`.
  */
 import {
@@ -26,11 +33,22 @@ import {
 import type { IncomingReferRequest } from 'sip.js/lib/core/index.js';
 import type { DialTarget, EngineConfig, EngineFactory, PhoneEngine } from '../core/engine.js';
 import type { PhoneState } from '../core/phone-state.js';
-import { CallState, RegistrationState, type CallInfo, type EndCause, type ParkedCall, type RemoteParty, type TransferMode } from '../core/types.js';
+import {
+  CallState,
+  RegistrationState,
+  type CallInfo,
+  type EndCause,
+  type ParkedCall,
+  type ReconnectReason,
+  type RemoteParty,
+  type TransferMode,
+} from '../core/types.js';
 import { SoftPhoneError } from '../errors.js';
 import { logger } from '../logger.js';
 import { SipConnection } from './connection.js';
 import { CallAudio } from './media.js';
+import { QualitySampler } from './quality-sampler.js';
+import { DEFAULT_THRESHOLDS } from '../core/call-quality.js';
 import { refuseFlood, refuseOffer } from './offer-check.js';
 import { ALLOW_UPDATE, notifyReferrerProperly } from './pbx-interop.js';
 import { isEarlyMediaProgress } from './session-timer.js';
@@ -45,11 +63,29 @@ const NO_ANSWER_TIMEOUT_MS = 60_000;
 const REFER_TIMEOUT_MS = 90_000;
 /** How long a request in a call we answered waits for the caller's ACK before it goes anyway. */
 const ACK_WAIT_MS = 2_000;
+const DEFAULT_CALL_RECOVERY_S = 30;
+/** A refresh re-INVITE that failed (or crossed the far end's: 491) is tried again after this long. */
+const REFRESH_RETRY_MS = 600;
+/**
+ * Both ends of a call usually lose the connection (or the path) together and both refresh. Crossing
+ * re-INVITEs are trouble (SIP.js makes our offer while it applies theirs, and the media can end up
+ * broken), so the end that answered the call lets the caller go first: it refreshes once the
+ * caller's re-INVITE is done, or after this long.
+ */
+const ANSWERER_REFRESH_DELAY_MS = 2500;
+/** How often the media watchdog looks at a call's incoming packets. */
+const MEDIA_CHECK_MS = 1000;
+/** No incoming audio packet for this many checks on a call that should have audio: the path is lost. */
+const MEDIA_STALL_CHECKS = 3;
 
 interface CallContext {
   id: string;
   session: Inviter | Invitation;
   audio?: CallAudio;
+  /** Reads the call's quality once a second while it is up. */
+  sampler?: QualitySampler;
+  /** A replacement microphone is being opened. */
+  fallingBack?: boolean;
   /** Set by whoever knows first why the call ends (local action, final response, BYE). */
   endCause?: EndCause;
   ended: boolean;
@@ -62,6 +98,22 @@ interface CallContext {
   following?: Inviter;
   /** The call's last snapshot, once it has ended. */
   final?: CallInfo;
+  /** The UserAgent the call's dialog lives on. */
+  ua?: UserAgent;
+  /** What the call lost, while it is being recovered. */
+  reconnecting?: ReconnectReason;
+  recoveryTimer?: ReturnType<typeof setTimeout>;
+  retryTimer?: ReturnType<typeof setTimeout>;
+  /** The answering end waits for the caller's refresh: this sends ours at once. */
+  farEndRefreshed?: () => void;
+  /** A re-INVITE refreshing the dialog (and maybe restarting ICE) is under way. */
+  refreshing?: boolean;
+  /** The re-INVITE of a media recovery was answered: the call is back once audio arrives again. */
+  iceRestarted?: boolean;
+  mediaTimer?: ReturnType<typeof setInterval>;
+  /** Incoming audio packets at the last check, and how many checks saw none arrive. */
+  packets?: number;
+  stalled?: number;
   /**
    * A call we answered: settles when the caller's ACK arrives (or the call ends). Until then the
    * caller may still be applying our answer, and SIP.js, for one, silently drops a REFER or
@@ -114,15 +166,231 @@ export class SipEngine implements PhoneEngine {
   readonly #state: PhoneState;
   readonly #connection: SipConnection;
   readonly #calls = new Map<string, CallContext>();
+  /** Calls hung up while their signaling was lost: the BYE goes out once the connection is back. */
+  readonly #pendingByes = new Set<Session>();
   #disposed = false;
   #reconfigurePending = false;
+  #deviceWatch: (() => void) | undefined;
 
   constructor(state: PhoneState) {
     this.#state = state;
     this.#connection = new SipConnection(state, {
       onInvite: (invitation) => this.#incoming(invitation),
-      onConnectionLost: () => this.#endAll('connection-lost'),
+      onConnectionLost: () => this.#signalingLost(),
+      onConnected: (ua) => this.#signalingBack(ua),
+      callsWaiting: () => [...this.#calls.values()].some((c) => c.reconnecting !== undefined),
     });
+    if (typeof window !== 'undefined') {
+      window.addEventListener('offline', this.#onOffline);
+      window.addEventListener('online', this.#onOnline);
+    }
+  }
+
+  // --- calls through network trouble ----------------------------------------------------------
+
+  readonly #onOffline = (): void => {
+    for (const ctx of this.#calls.values()) if (this.#isUp(ctx)) this.#startReconnecting(ctx, 'media');
+  };
+
+  /** Back online (maybe on another network): every call restarts ICE now rather than on ICE's timers. */
+  readonly #onOnline = (): void => {
+    for (const ctx of this.#calls.values()) {
+      if (!this.#isUp(ctx)) continue;
+      this.#startReconnecting(ctx, ctx.reconnecting ?? 'media');
+      this.#refreshDialog(ctx);
+    }
+  };
+
+  /** The call has a confirmed dialog (it can be refreshed rather than ended). */
+  #isUp(ctx: CallContext): boolean {
+    return !ctx.ended && ctx.session.state === SessionState.Established;
+  }
+
+  #signalingLost(): void {
+    for (const ctx of [...this.#calls.values()]) {
+      if (this.#isUp(ctx)) this.#startReconnecting(ctx, 'signaling');
+      else this.#endOne(ctx, 'connection-lost');
+    }
+  }
+
+  #signalingBack(ua: UserAgent): void {
+    for (const session of [...this.#pendingByes]) {
+      this.#pendingByes.delete(session);
+      const bye = session.userAgent === ua && session.state === SessionState.Established ? session.bye() : session.dispose();
+      bye.catch((error: unknown) => logger.debug('late BYE not sent:', error));
+    }
+    for (const ctx of [...this.#calls.values()]) {
+      if (ctx.ua && ctx.ua !== ua) {
+        // Failed over to another server: the dialog's route goes through the one we left.
+        this.#endOne(ctx, 'connection-lost');
+      } else if (ctx.reconnecting || this.#iceBroken(ctx)) {
+        this.#startReconnecting(ctx, ctx.reconnecting ?? 'media');
+        this.#refreshDialog(ctx);
+      }
+    }
+  }
+
+  #iceBroken(ctx: CallContext): boolean {
+    const ice = peerConnectionOf(ctx.session)?.iceConnectionState;
+    return ice === 'disconnected' || ice === 'failed';
+  }
+
+  #signalingUp(ctx: CallContext): boolean {
+    return this.#state.registration === RegistrationState.Registered && this.#connection.userAgent === ctx.ua;
+  }
+
+  #startReconnecting(ctx: CallContext, reason: ReconnectReason): void {
+    if (ctx.ended) return;
+    if (ctx.reconnecting) {
+      // Lost signaling too: it is what the call waits for now.
+      if (reason === 'signaling') ctx.reconnecting = reason;
+      return;
+    }
+    ctx.reconnecting = reason;
+    ctx.iceRestarted = false;
+    const seconds = this.#connection.config?.callRecovery ?? DEFAULT_CALL_RECOVERY_S;
+    ctx.recoveryTimer = setTimeout(() => {
+      logger.warn(`call ${ctx.id} not recovered within ${seconds} s`);
+      this.#endOne(ctx, 'connection-lost');
+    }, seconds * 1000);
+    logger.info(`call ${ctx.id} reconnecting (${reason} lost)`);
+    const call = this.#state.patchCall(ctx.id, { reconnecting: true });
+    this.#state.notify({ type: 'call-reconnecting', call, reason });
+  }
+
+  #recovered(ctx: CallContext): void {
+    if (ctx.ended || !ctx.reconnecting) return;
+    clearTimeout(ctx.recoveryTimer);
+    clearTimeout(ctx.retryTimer);
+    logger.info(`call ${ctx.id} reconnected`);
+    delete ctx.reconnecting;
+    ctx.iceRestarted = false;
+    const call = this.#state.patchCall(ctx.id, { reconnecting: false });
+    this.#state.notify({ type: 'call-reconnected', call });
+  }
+
+  /**
+   * A re-INVITE over the current connection: the far end learns our new route (through the server),
+   * and, when the media path is in doubt, ICE restarts. Retried until the call is back or given up.
+   */
+  #refreshDialog(ctx: CallContext, now = false): void {
+    if (ctx.ended || ctx.refreshing || !ctx.reconnecting || !this.#signalingUp(ctx)) return;
+    if (!now && ctx.session instanceof Invitation) {
+      clearTimeout(ctx.retryTimer);
+      ctx.retryTimer = setTimeout(() => this.#refreshDialog(ctx, true), ANSWERER_REFRESH_DELAY_MS);
+      ctx.farEndRefreshed = () => {
+        delete ctx.farEndRefreshed;
+        this.#refreshDialog(ctx, true);
+      };
+      return;
+    }
+    delete ctx.farEndRefreshed;
+    const session = ctx.session;
+    // An offer/answer exchange the far end started is still under way (SIP.js would make our offer
+    // while it applies theirs, and the media can end up broken): ours waits until it is over.
+    const busy = session as unknown as { pendingReinviteAck?: boolean; dialog?: { signalingState?: string } };
+    if (busy.pendingReinviteAck || (busy.dialog?.signalingState !== undefined && busy.dialog.signalingState !== 'Stable')) {
+      clearTimeout(ctx.retryTimer);
+      ctx.retryTimer = setTimeout(() => this.#refreshDialog(ctx, true), 300);
+      return;
+    }
+    const held = this.#state.getCall(ctx.id)?.held ?? false;
+    const iceRestart = ctx.reconnecting === 'media' || this.#iceBroken(ctx);
+    if (iceRestart) ctx.reconnecting = 'media';
+    ctx.refreshing = true;
+    clearTimeout(ctx.retryTimer);
+    const retry = (): void => {
+      ctx.refreshing = false;
+      if (ctx.ended) return;
+      ctx.retryTimer = setTimeout(() => this.#refreshDialog(ctx, true), REFRESH_RETRY_MS * (0.5 + Math.random()));
+    };
+    const options = { ...this.#mediaOptions(), hold: held, ...(iceRestart ? { offerOptions: { iceRestart: true } } : {}) };
+    try {
+      session
+        .invite({
+          sessionDescriptionHandlerOptions: options as SessionDescriptionHandlerOptions,
+          requestDelegate: {
+            onAccept: () => {
+              ctx.refreshing = false;
+              this.#applyTrackState(ctx);
+              // After an ICE restart on a broken path, the call is back once audio arrives again.
+              if (iceRestart && (this.#iceBroken(ctx) || (ctx.stalled ?? 0) > 0)) ctx.iceRestarted = true;
+              else this.#recovered(ctx);
+            },
+            onReject: (response) => {
+              const code = response.message.statusCode ?? 0;
+              if (code === 481) {
+                // The far end has no such call any more: it hung up while we were away.
+                ctx.refreshing = false;
+                this.#endOne(ctx, 'remote-hangup');
+                return;
+              }
+              logger.info(`call ${ctx.id}: refresh answered ${code}, trying again`);
+              retry();
+            },
+          },
+        })
+        .catch((error: unknown) => {
+          logger.info(`call ${ctx.id}: refresh not sent:`, error);
+          retry();
+        });
+    } catch (error) {
+      logger.info(`call ${ctx.id}: refresh not sent:`, error);
+      retry();
+    }
+  }
+
+  /**
+   * Watches the call's media path: ICE `disconnected`/`failed`, or no incoming audio packet for a few
+   * seconds on a call that should have audio (ICE notices a dead path only after about 8 s), starts a
+   * media recovery; audio arriving after the ICE restart ends it.
+   */
+  #watchMedia(ctx: CallContext, pc: RTCPeerConnection): void {
+    pc.addEventListener('iceconnectionstatechange', () => {
+      const ice = pc.iceConnectionState;
+      if ((ice === 'disconnected' || ice === 'failed') && this.#isUp(ctx)) this.#mediaLost(ctx);
+    });
+    ctx.mediaTimer = setInterval(() => {
+      if (ctx.ended || pc.signalingState === 'closed') {
+        clearInterval(ctx.mediaTimer);
+        return;
+      }
+      void pc.getStats().then((stats) => {
+        let packets = 0;
+        stats.forEach((s: { type?: string; kind?: string; packetsReceived?: number }) => {
+          if (s.type === 'inbound-rtp' && s.kind === 'audio') packets += s.packetsReceived ?? 0;
+        });
+        const flowing = packets > (ctx.packets ?? 0);
+        ctx.packets = packets;
+        ctx.stalled = flowing ? 0 : (ctx.stalled ?? 0) + 1;
+        if (flowing && ctx.reconnecting === 'media' && ctx.iceRestarted) this.#recovered(ctx);
+        const info = this.#state.getCall(ctx.id);
+        const expectsAudio = info?.state === CallState.Established && !info.remoteHeld && packets > 0;
+        if (!flowing && expectsAudio && !ctx.reconnecting && (ctx.stalled ?? 0) >= MEDIA_STALL_CHECKS && this.#isUp(ctx)) this.#mediaLost(ctx);
+      }, () => undefined);
+    }, MEDIA_CHECK_MS);
+  }
+
+  #mediaLost(ctx: CallContext): void {
+    this.#startReconnecting(ctx, 'media');
+    this.#refreshDialog(ctx);
+  }
+
+  /** Ends one call now: a dialog we cannot use any more is dropped without waiting on the network. */
+  #endOne(ctx: CallContext, cause: EndCause): void {
+    if (ctx.ended) return;
+    ctx.endCause ??= cause;
+    const session = ctx.session;
+    try {
+      if (session instanceof Invitation && session.state === SessionState.Initial) {
+        void session.reject({ statusCode: 480 }).catch(() => undefined);
+      } else if (session.state !== SessionState.Terminated) {
+        void session.dispose().catch(() => undefined);
+      }
+    } catch {
+      // the transport may already be gone
+    }
+    this.#finish(ctx);
   }
 
   configure(config: EngineConfig): void {
@@ -260,7 +528,7 @@ export class SipEngine implements PhoneEngine {
     this.#state.addCall({ ...call, state: CallState.Ringing });
   }
 
-  async #replace(ctx: CallContext, replaced: CallContext, call: Omit<CallInfo, 'state' | 'startedAt' | 'muted' | 'held'>): Promise<void> {
+  async #replace(ctx: CallContext, replaced: CallContext, call: Omit<CallInfo, 'state' | 'startedAt' | 'muted' | 'held' | 'warnings' | 'reconnecting'>): Promise<void> {
     const invitation = ctx.session as Invitation;
     replaced.endCause = 'replaced';
     await this.#holdOthers([ctx.id, replaced.id]);
@@ -319,6 +587,13 @@ export class SipEngine implements PhoneEngine {
       return;
     }
     ctx.endCause ??= 'hangup';
+    if (ctx.reconnecting && session.state === SessionState.Established && !this.#signalingUp(ctx)) {
+      // Over at once here; the far end hears the BYE when the connection is back.
+      this.#releaseMedia(session);
+      this.#pendingByes.add(session);
+      this.#finish(ctx);
+      return;
+    }
     try {
       if (session.state === SessionState.Established) await session.bye();
       else if (session instanceof Inviter && (session.state === SessionState.Initial || session.state === SessionState.Establishing)) {
@@ -333,6 +608,20 @@ export class SipEngine implements PhoneEngine {
     }
     // An established call ends once the BYE went out, not when (or if) the answer comes back.
     if (session.state === SessionState.Terminating || session.state === SessionState.Terminated) this.#finish(ctx);
+  }
+
+  /** Closes a call's peer connection and stops its microphone, leaving its dialog for a late BYE. */
+  #releaseMedia(session: Session): void {
+    const pc = peerConnectionOf(session);
+    for (const sender of pc?.getSenders() ?? []) sender.track?.stop();
+    pc?.close();
+  }
+
+  /** Operations that need the far end wait until a reconnecting call is back. */
+  #requireReachable(ctx: CallContext, what: string): void {
+    if (ctx.reconnecting) {
+      throw new SoftPhoneError('CALL_FAILED', `call ${ctx.id} is reconnecting (${ctx.reconnecting} lost): cannot ${what} until it is back`);
+    }
   }
 
   // --- in-call controls -----------------------------------------------------------------------
@@ -351,6 +640,7 @@ export class SipEngine implements PhoneEngine {
     if (current.state !== (held ? CallState.Established : CallState.Held)) {
       throw new SoftPhoneError('NOT_ALLOWED', `call ${ctx.id} is ${current.state}: cannot ${held ? 'hold' : 'resume'} it`);
     }
+    this.#requireReachable(ctx, held ? 'hold' : 'resume');
     const session = ctx.session;
     await this.#confirmedByFarEnd(ctx);
     await new Promise<void>((resolve, reject) => {
@@ -401,6 +691,7 @@ export class SipEngine implements PhoneEngine {
     if (state !== CallState.Established && state !== CallState.EarlyMedia) {
       throw new SoftPhoneError('NOT_ALLOWED', `call ${callId} is ${state}: no media to send DTMF on`);
     }
+    this.#requireReachable(ctx, 'send DTMF');
     const dtmf = audioSenders(ctx.session).find((s) => s.dtmf)?.dtmf;
     if (!dtmf || !dtmf.canInsertDTMF) throw new SoftPhoneError('CALL_FAILED', `call ${callId} cannot send DTMF (no telephone-event)`);
     // RFC 4733 events in the RTP stream; queued after any digits still playing.
@@ -486,6 +777,7 @@ export class SipEngine implements PhoneEngine {
    * `transferring` meanwhile. If the far end leaves after accepting the REFER, it went through.
    */
   #refer(ctx: CallContext, to: URI | Session, cause: 'transferred' | 'parked'): Promise<ReferOutcome> {
+    this.#requireReachable(ctx, cause === 'parked' ? 'park' : 'transfer');
     this.#move(ctx, CallState.Transferring);
     ctx.referring = cause;
     const session = ctx.session;
@@ -584,7 +876,15 @@ export class SipEngine implements PhoneEngine {
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
+    this.#deviceWatch?.();
+    this.#deviceWatch = undefined;
+    if (typeof window !== 'undefined') {
+      window.removeEventListener('offline', this.#onOffline);
+      window.removeEventListener('online', this.#onOnline);
+    }
     this.#endAll('hangup');
+    for (const session of this.#pendingByes) void session.dispose().catch(() => undefined);
+    this.#pendingByes.clear();
     await this.#connection.dispose();
   }
 
@@ -635,6 +935,7 @@ export class SipEngine implements PhoneEngine {
 
   #watch(ctx: CallContext): void {
     const session = ctx.session;
+    ctx.ua = session.userAgent;
     let confirm: (() => void) | undefined;
     if (session instanceof Invitation) ctx.confirmed = new Promise<void>((resolve) => (confirm = resolve));
     else this.#acceptEarlyRefer(session);
@@ -654,11 +955,14 @@ export class SipEngine implements PhoneEngine {
         // A re-INVITE from the far end: sendonly/inactive means it put us on hold. A session
         // refresh (same direction, or no SDP) changes nothing, so it must not fire an event.
         if (statusCode !== 200 || ctx.ended) return;
+        // The caller refreshed the dialog after a loss: ours follows once its ACK is in (see #refreshDialog).
+        if (ctx.farEndRefreshed) setTimeout(() => ctx.farEndRefreshed?.(), 0);
         const remoteHeld = remoteHoldIn(request.body);
         if (remoteHeld !== undefined && (this.#state.getCall(ctx.id)?.remoteHeld ?? false) !== remoteHeld) this.#state.patchCall(ctx.id, { remoteHeld });
       },
       onSessionDescriptionHandler: (sdh: SessionDescriptionHandler) => {
         if (ctx.audio || !(sdh instanceof Web.SessionDescriptionHandler)) return;
+        if (sdh.peerConnection) this.#watchMedia(ctx, sdh.peerConnection);
         ctx.audio = new CallAudio(sdh.remoteMediaStream, this.#connection.config?.speaker, (error) =>
           logger.warn('remote audio blocked until a user gesture:', error),
         );
@@ -668,6 +972,7 @@ export class SipEngine implements PhoneEngine {
       if (next === SessionState.Established || next === SessionState.Terminated) clearTimeout(ctx.noAnswerTimer);
       if (next === SessionState.Established) {
         this.#move(ctx, CallState.Established);
+        this.#startSampler(ctx);
         // our own call to a slot we parked in: the call is back with us
         if (ctx.session instanceof Inviter) this.#unpark(ctx.session.remoteIdentity.uri.user ?? '');
       }
@@ -677,6 +982,76 @@ export class SipEngine implements PhoneEngine {
         queueMicrotask(() => this.#finish(ctx));
       }
     });
+  }
+
+  /** Quality figures and warnings of an established call, into its snapshot, about once a second. */
+  #startSampler(ctx: CallContext): void {
+    if (ctx.sampler || ctx.ended || this.#connection.config?.qualitySampling === false) return;
+    ctx.sampler = new QualitySampler({
+      peerConnection: () => peerConnectionOf(ctx.session),
+      context: () => {
+        const info = this.#state.getCall(ctx.id);
+        return { held: !!info && (info.held || !!info.remoteHeld), muted: !!info?.muted };
+      },
+      thresholds: () => this.#connection.config?.qualityThresholds ?? DEFAULT_THRESHOLDS,
+      onUpdate: (update) => {
+        if (!ctx.ended) this.#state.setQuality(ctx.id, update.quality, update.warnings);
+      },
+    });
+    ctx.sampler.start();
+    this.#watchMicrophone(ctx);
+  }
+
+  /**
+   * A microphone that disappears mid-call (unplugged, or ended by the system) is replaced by the
+   * default one, so the far end keeps hearing the agent. Chromium ends the track (`ended`); the
+   * `devicechange` check also catches a track that ended without telling.
+   */
+  #watchMicrophone(ctx: CallContext): void {
+    const track = audioSenders(ctx.session).find((s) => s.track)?.track;
+    track?.addEventListener('ended', () => void this.#fallBack(ctx), { once: true });
+    const md = globalThis.navigator?.mediaDevices;
+    if (this.#deviceWatch || !md?.addEventListener) return;
+    const check = (): void => {
+      for (const c of this.#calls.values()) {
+        if (audioSenders(c.session).some((s) => s.track?.readyState === 'ended')) void this.#fallBack(c);
+      }
+    };
+    md.addEventListener('devicechange', check);
+    this.#deviceWatch = () => md.removeEventListener('devicechange', check);
+  }
+
+  async #fallBack(ctx: CallContext): Promise<void> {
+    const sender = audioSenders(ctx.session).find((s) => s.track?.readyState === 'ended');
+    if (ctx.ended || !sender?.track || ctx.fallingBack) return;
+    ctx.fallingBack = true;
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+      const fresh = stream.getAudioTracks()[0];
+      if (!fresh) return;
+      if (ctx.ended) {
+        fresh.stop();
+        return;
+      }
+      const old = sender.track;
+      await sender.replaceTrack(fresh);
+      // SIP.js stops its local stream's tracks when the call ends: the new track goes there too.
+      const sdh = ctx.session.sessionDescriptionHandler;
+      if (sdh instanceof Web.SessionDescriptionHandler) {
+        sdh.localMediaStream.removeTrack(old);
+        sdh.localMediaStream.addTrack(fresh);
+      }
+      old.stop();
+      this.#applyTrackState(ctx);
+      fresh.addEventListener('ended', () => void this.#fallBack(ctx), { once: true });
+      logger.warn(`call ${ctx.id}: the microphone went away, the default microphone is used now`);
+      const call = this.#state.getCall(ctx.id);
+      if (call) this.#state.notify({ type: 'microphone-fallback', call });
+    } catch (error) {
+      logger.warn(`call ${ctx.id}: no microphone to fall back to:`, error);
+    } finally {
+      ctx.fallingBack = false;
+    }
   }
 
   async #holdOthers(except: readonly string[]): Promise<void> {
@@ -707,8 +1082,12 @@ export class SipEngine implements PhoneEngine {
     ctx.ended = true;
     let last: CallInfo | undefined;
     clearTimeout(ctx.noAnswerTimer);
+    clearTimeout(ctx.recoveryTimer);
+    clearTimeout(ctx.retryTimer);
+    clearInterval(ctx.mediaTimer);
     this.#calls.delete(ctx.id);
     ctx.audio?.stop();
+    ctx.sampler?.stop();
     if (this.#state.getCall(ctx.id)) {
       const answered = this.#state.getCall(ctx.id)?.answeredAt !== undefined;
       // A far end's BYE and our own hangup name their cause; an answered call that ends without one was

@@ -3,6 +3,7 @@ import { html, nothing, type TemplateResult } from 'lit';
 import type { CallInfo } from '../core/types.js';
 import type { Translate } from '../i18n/index.js';
 import { icons } from './icons.js';
+import { renderQualityIndicator } from './quality.js';
 
 export type CallAction = 'answer' | 'decline' | 'hangup' | 'hold' | 'unhold' | 'mute' | 'unmute' | 'switch';
 
@@ -62,8 +63,10 @@ export function renderCurrentCall(call: CallInfo, now: number, keypadOpen: boole
       <div class="meta">
         <span class="state" data-state=${call.state}>${stateText(call, t)}</span>
         ${timer ? html`<span class="timer" role="timer">${timer}</span>` : nothing}
+        ${up ? renderQualityIndicator(call, t) : nothing}
         ${call.muted ? html`<span class="badge">${t('muted')}</span>` : nothing}
         ${call.remoteHeld ? html`<span class="badge">${t('remoteHeld')}</span>` : nothing}
+        ${call.reconnecting ? html`<span class="badge reconnecting" part="reconnecting" role="status">${t('reconnecting')}</span>` : nothing}
         ${call.transferredBy ? html`<span class="via">${t('transferredBy', { number: call.transferredBy })}</span>` : nothing}
       </div>
     </div>

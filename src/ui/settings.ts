@@ -1,5 +1,5 @@
 /** Audio settings: microphone, speaker and ringer output, remembered per browser. */
-import { html, type TemplateResult } from 'lit';
+import { html, nothing, type TemplateResult } from 'lit';
 import type { AudioDevice, AudioDevices, AudioPrefs } from '../audio/devices.js';
 import type { Translate } from '../i18n/index.js';
 import { icons } from './icons.js';
@@ -7,6 +7,14 @@ import { icons } from './icons.js';
 export interface SettingsHandlers {
   change(key: keyof AudioPrefs, deviceId: string): void;
   close(): void;
+  test(): void;
+}
+
+export interface AudioTestView {
+  running: boolean;
+  /** 0..1 */
+  level: number;
+  result?: { microphone: { level: number } };
 }
 
 function select(
@@ -32,7 +40,10 @@ export function renderSettings(
   canChooseOutput: boolean,
   t: Translate,
   h: SettingsHandlers,
+  test?: AudioTestView,
 ): TemplateResult {
+  // RMS 0.3 and louder fills the meter: speech close to a headset microphone.
+  const percent = Math.min(100, Math.round(((test?.level ?? 0) / 0.3) * 100));
   return html`<section part="settings" class="card settings" aria-label=${t('settings')}>
     <div class="top">
       <h2 class="label">${t('settings')}</h2>
@@ -44,5 +55,11 @@ export function renderSettings(
       ? html`${select('speaker', t('speaker'), devices.outputs, prefs, t, h)}
         ${select('ringer', t('ringer'), devices.outputs, prefs, t, h)}`
       : html`<p class="hint">${t('noSinkSelection')}</p>`}
+    <button class="btn" data-action="test-audio" ?disabled=${!!test?.running} @click=${h.test}>${t(test?.running ? 'testingAudio' : 'testAudio')}</button>
+    ${test
+      ? html`<div class="meter" role="meter" aria-label=${t('micLevel')} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${percent}>
+          <i style=${`inline-size:${percent}%`}></i></div>
+        ${test.result ? html`<p class="hint" role="status">${t('audioTested', { level: percent })}</p>` : nothing}`
+      : nothing}
   </section>`;
 }

@@ -2,9 +2,10 @@
  * A fake PhoneEngine for element tests: it moves the PhoneState the way the SIP engine does, and the
  * test plays the network (the far end answers, the server goes away...).
  */
+import type { CallQuality, QualityWarning } from '../../src/core/call-quality.js';
 import type { DialTarget, EngineConfig, PhoneEngine } from '../../src/core/engine.js';
 import type { PhoneState } from '../../src/core/phone-state.js';
-import type { CallInfo, ParkedCall, RemoteParty, TransferMode } from '../../src/core/types.js';
+import type { CallInfo, ParkedCall, ReconnectReason, RemoteParty, TransferMode } from '../../src/core/types.js';
 import { SoftPhoneError } from '../../src/errors.js';
 
 export interface EngineCall {
@@ -169,8 +170,27 @@ export class FakeEngine implements PhoneEngine {
     return this.state.moveCall(callId, to, to === 'ended' ? { endCause: 'remote-hangup' } : {});
   }
 
+  /** The quality sampler's reading of a call (figures and the warnings now active). */
+  quality(callId: string, quality: CallQuality, warnings: QualityWarning[] = []): CallInfo | undefined {
+    return this.state.setQuality(callId, quality, warnings);
+  }
+
   loseConnection(): void {
     this.state.setRegistration('connection-lost', { reason: 'transport closed' });
+  }
+
+  /** A call loses its signaling connection or media path (the engine keeps it, reconnecting). */
+  reconnecting(callId: string, reason: ReconnectReason): CallInfo {
+    const call = this.state.patchCall(callId, { reconnecting: true });
+    this.state.notify({ type: 'call-reconnecting', call, reason });
+    return call;
+  }
+
+  /** A reconnecting call is back. */
+  reconnected(callId: string): CallInfo {
+    const call = this.state.patchCall(callId, { reconnecting: false });
+    this.state.notify({ type: 'call-reconnected', call });
+    return call;
   }
 
   restoreConnection(): void {

@@ -353,18 +353,32 @@ describe('calls with real audio', () => {
     assert.equal(times.length, 5);
   });
 
-  fx.test('calls in progress end as connection-lost when the server dies; the phones come back', async () => {
+  fx.test('calls in progress wait for a dead server for call-recovery seconds, then end as connection-lost; the phones come back', async () => {
+    const recovery = async (p: Phone, seconds: number): Promise<void> =>
+      p.page.evaluate(({ id, seconds }) => {
+        (document.getElementById(id) as unknown as { callRecovery: number }).callRecovery = seconds;
+      }, { id: p.id, seconds });
+    await recovery(alice, 3);
+    await recovery(carol, 3);
     await connect(true);
     const [a, c] = [await endedCount(alice), await endedCount(carol)];
     const restored = [(await alice.events('softphone-connection-restored')).length, (await carol.events('softphone-connection-restored')).length];
     const server = fx.lab.servers.server1;
     await server.kill();
     try {
-      assert.equal((await ended(alice, a + 1)).detail.call?.endCause, 'connection-lost');
+      // The calls stay (reconnecting) while their audio flows, and end once call-recovery is over.
+      assert.equal((await alice.calls())[0]?.state, 'established');
+      const endedA = await ended(alice, a + 1);
+      assert.equal(endedA.detail.call?.endCause, 'connection-lost');
       assert.equal((await ended(carol, c + 1)).detail.call?.endCause, 'connection-lost');
+      const reconnecting = (await alice.events('softphone-call-reconnecting')).find((e) => e.detail.call?.id === endedA.detail.call?.id);
+      assert.ok(reconnecting, 'the call was reconnecting before it ended');
+      assert.ok(endedA.t - reconnecting.t >= 2900, `ended ${Math.round(endedA.t - reconnecting.t)} ms after reconnecting began (call-recovery 3 s)`);
       assert.equal(await alice.registrationState(), 'connection-lost');
     } finally {
       await server.start();
+      await recovery(alice, 30);
+      await recovery(carol, 30);
     }
     await alice.waitForEvent('softphone-connection-restored', { count: restored[0]! + 1, timeoutMs: 60_000 });
     await carol.waitForEvent('softphone-connection-restored', { count: restored[1]! + 1, timeoutMs: 60_000 });

@@ -181,6 +181,7 @@ export interface CallSnapshot {
   endCause?: string;
   startedAt: number;
   answeredAt?: number;
+  reconnecting?: boolean;
 }
 
 export interface PhoneOptions {
@@ -455,11 +456,14 @@ export function withLab(
   return fixture;
 }
 
-/** A 440 Hz tone WAV (48 kHz mono, 30 s) made with sox in a temp dir; the dir is removed at exit. */
-export function toneWav(freq = 440, seconds = 30): string {
+/**
+ * A 440 Hz tone WAV (48 kHz mono, 30 s) made with sox in a temp dir; the dir is removed at exit.
+ * `volume` 0 makes digital silence (a microphone that sends nothing audible).
+ */
+export function toneWav(freq = 440, seconds = 30, volume = 0.5): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'soft-phone-tone-'));
-  const file = path.join(dir, `tone-${freq}.wav`);
-  execFileSync('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', file, 'synth', String(seconds), 'sine', String(freq), 'vol', '0.5']);
+  const file = path.join(dir, `tone-${freq}-${volume}.wav`);
+  execFileSync('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', file, 'synth', String(seconds), 'sine', String(freq), 'vol', String(volume)]);
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   return file;
 }

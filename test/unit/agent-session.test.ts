@@ -53,7 +53,9 @@ const call = (direction: 'inbound' | 'outbound', state: CallInfo['state']): Call
   state,
   remote: { number: '4000', kind: 'internal' },
   muted: false,
+  reconnecting: false,
   held: state === 'held',
+  warnings: [],
   startedAt: 0,
 });
 const settle = () => new Promise((r) => setTimeout(r, 20));

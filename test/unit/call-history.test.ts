@@ -59,8 +59,33 @@ describe('call history', () => {
     assert.equal(isMissed(rec!), false);
   });
 
+  it('a measured call keeps its quality; it survives storage, and a malformed one is left out of the record', () => {
+    let now = 1_000;
+    const state = new PhoneState(() => now);
+    state.addCall({ id: 'c1', direction: 'outbound', state: CallState.Dialing, remote: bob });
+    state.moveCall('c1', CallState.Established);
+    now = 9_000;
+    const ended = state.moveCall('c1', CallState.Ended, { endCause: 'hangup' });
+    const quality = { mosAvg: 3.9, mosMin: 2.4, warnings: ['high-packet-loss' as const, 'low-mos' as const] };
+    const rec = recordFromCall(ended, quality)!;
+    assert.deepEqual(rec.quality, quality);
+    assert.deepEqual(parseHistory(serializeHistory([rec])), [rec]);
+    assert.equal(recordFromCall(ended)!.quality, undefined);
+    for (const bad of [
+      { mosAvg: 3.9, mosMin: 4.2, warnings: [] },
+      { mosAvg: 9, mosMin: 2, warnings: [] },
+      { mosAvg: 3.9, mosMin: 2.4, warnings: ['crackle'] },
+      { mosAvg: 3.9, mosMin: 2.4 },
+      'good',
+    ]) {
+      const [back] = parseHistory(serializeHistory([{ ...rec, quality: bad as never }]));
+      assert.ok(back, `the record with quality ${JSON.stringify(bad)} is kept`);
+      assert.equal(back.quality, undefined, JSON.stringify(bad));
+    }
+  });
+
   it('a call still going is not recorded', () => {
-    assert.equal(recordFromCall({ id: 'x', direction: 'outbound', state: 'established', remote: bob, muted: false, held: false, startedAt: 1 }), undefined);
+    assert.equal(recordFromCall({ id: 'x', direction: 'outbound', state: 'established', remote: bob, muted: false, held: false, warnings: [], reconnecting: false, startedAt: 1 }), undefined);
   });
 
   it('an unanswered incoming call is missed; a declined one is not', () => {

@@ -29,7 +29,9 @@ function call(direction: CallDirection, state: CallState = CallState.Established
     state,
     remote: linked ? { number: '122099', kind: 'linked', prefix: '12', server: 'Osaka' } : { number: '4000', kind: 'internal' },
     muted: false,
+    reconnecting: false,
     held: state === CallState.Held,
+    warnings: [],
     startedAt: 1000,
   };
 }

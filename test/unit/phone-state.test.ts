@@ -188,7 +188,7 @@ describe('a call from start to end', () => {
     const dialing = state.addCall({ id: 'c1', direction: 'outbound', state: CallState.Dialing, remote: alice });
     assert.deepEqual(
       { ...dialing },
-      { id: 'c1', direction: 'outbound', state: 'dialing', remote: alice, muted: false, held: false, startedAt: 1_000 },
+      { id: 'c1', direction: 'outbound', state: 'dialing', remote: alice, muted: false, held: false, warnings: [], reconnecting: false, startedAt: 1_000 },
     );
     clock.now = 2_000;
     state.moveCall('c1', CallState.Ringing);

@@ -10,6 +10,7 @@ const base: SettingsInput = {
   parkSlots: '701-703',
   expires: 30,
   refresh: 15,
+  callRecovery: 30,
 };
 
 describe('settings derived from the element properties', () => {
@@ -31,6 +32,16 @@ describe('settings derived from the element properties', () => {
     assert.deepEqual(s.slots, []);
     // a bad prefix leaves the plain plan of the domain: extensions still dial
     assert.equal(s.plan?.toTarget('4000').uri, 'sip:4000@server1.test');
+  });
+
+  it('call-recovery must be a whole number of seconds: the error names it and its value', () => {
+    for (const bad of [0, -5, 2.5, Number('x')]) {
+      const s = deriveSettings({ ...base, callRecovery: bad });
+      assert.equal(s.errors.length, 1);
+      assert.equal(s.errors[0]!.code, 'INVALID_CONFIG');
+      assert.match(s.errors[0]!.message, new RegExp(`call-recovery "${String(bad)}"`));
+    }
+    assert.deepEqual(deriveSettings({ ...base, callRecovery: 5 }).errors, []);
   });
 
   it('no domain: no dial plan, and no error for it', () => {

@@ -5,12 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backoffDelay } from '../../src/sip/connection.js';
+import { backoffDelay, reconnectDelay } from '../../src/sip/connection.js';
 import { candidateAllowed, filterCandidates } from '../../src/sip/media.js';
 import { endCauseForStatus } from '../../src/sip/sip-engine.js';
 import { isBusyStatus, referredByUser, remoteHoldIn, sipfragStatus, transferFailure } from '../../src/sip/transfer.js';
 
 describe('reconnect backoff', () => {
+  it('while calls wait for the connection, attempts come at least every 1.5 s; otherwise the backoff stands', () => {
+    assert.deepEqual([500, 1000, 2000, 30000].map((b) => reconnectDelay(b, true)), [500, 1000, 1500, 1500]);
+    assert.deepEqual([500, 1000, 2000, 30000].map((b) => reconnectDelay(b, false)), [500, 1000, 2000, 30000]);
+  });
+
   it('starts at 0.5 s and doubles up to 30 s', () => {
     const mid = () => 0.5;
     assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7].map((n) => backoffDelay(n, mid)), [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000]);

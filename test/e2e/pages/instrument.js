@@ -56,6 +56,8 @@
     'softphone-call-state', 'softphone-call-established', 'softphone-call-ended', 'softphone-call-held',
     'softphone-call-resumed', 'softphone-error',
     'softphone-transfer-completed', 'softphone-transfer-failed', 'softphone-call-parked',
+    'softphone-call-quality',
+    'softphone-call-reconnecting', 'softphone-call-reconnected',
   ];
   window.__events = [];
   window.__test = {
@@ -99,6 +101,17 @@
     },
     openPeerConnections() {
       return window.__pcs.filter((pc) => pc.connectionState !== 'closed' && pc.signalingState !== 'closed').length;
+    },
+    /** The UDP ports of the newest open peer connection's selected candidate pair (its media path). */
+    async mediaPorts() {
+      const pc = window.__pcs.filter((p) => p.signalingState !== 'closed').at(-1);
+      if (!pc) return undefined;
+      const stats = await pc.getStats();
+      let pairId;
+      stats.forEach((s) => { if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId; });
+      const pair = pairId && stats.get(pairId);
+      if (!pair) return undefined;
+      return { local: stats.get(pair.localCandidateId)?.port, remote: stats.get(pair.remoteCandidateId)?.port };
     },
     /** Audio byte counters of every peer connection of this page, oldest first. */
     async bytes() {
