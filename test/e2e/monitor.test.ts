@@ -186,8 +186,11 @@ describe('concurrent calls and the supervisor monitor', () => {
       await alice.invoke('call', '122099');
       const ring = await bob.waitForEvent('softphone-incoming-call', { count: 1 });
       await bob.invoke('answer', ring.detail.call!.id);
-      await bob.waitForCallState('established');
-      const established = Date.now();
+      const bobUp = await bob.waitForCallState('established');
+      const aliceUp = await alice.waitForEvent('softphone-call-established', { where: (e) => e.detail.call?.remote.number === '122099' });
+      // when the call was established, on this machine's clock: the later of both phones' events
+      const origin = await alice.page.evaluate(() => performance.timeOrigin);
+      const established = origin + Math.max(bobUp.t, aliceUp.t);
       const onAlice = await stream.waitFor(
         'alice call event',
         (e) => e.event === 'call' && e.data.extension === '3999' && e.data.call.state === 'established',
@@ -195,7 +198,10 @@ describe('concurrent calls and the supervisor monitor', () => {
       );
       const onBob = await stream.waitFor('bob call event', (e) => e.event === 'call' && e.data.extension === '2099' && e.data.call.state === 'established', from);
       const delay = Math.max(onAlice.at, onBob.at) - established;
-      console.log(`[monitor] linked call established -> call events: alice ${onAlice.at - established} ms, bob ${onBob.at - established} ms`);
+      // negative: the servers saw the 200 OK (dialog confirmed) before the phones fired their event
+      console.log(
+        `[monitor] linked call established (later phone event) -> established call events: alice ${Math.round(onAlice.at - established)} ms, bob ${Math.round(onBob.at - established)} ms`,
+      );
       assert.ok(delay < 1000, `call events within 1 s of the call being established (${delay} ms)`);
       assert.ok(onAlice.e.event === 'call' && onBob.e.event === 'call');
       assert.deepEqual([onAlice.e.data.server, onAlice.e.data.call.direction, onAlice.e.data.call.remote], ['server1', 'outbound', '122099']);
