@@ -899,6 +899,12 @@ class LabImpl implements Lab {
 /** Starts the lab (both servers by default) and resolves when every started server is ready. */
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const which = options.servers ?? [...SERVER_NAMES];
+  for (const name of SERVER_NAMES) {
+    const limit = options.callLimit?.[name];
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
+      throw new Error(`startLab: callLimit.${name} ${String(limit)} is not a whole number >= 0`);
+    }
+  }
   killStaleRuns();
   const attempts = options.fixedPorts ? 1 : 3;
   let lastError: unknown;
@@ -938,13 +944,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     }
     const pbx = options.pbx ? await pbxPorts(new Set(Object.values(ports).flatMap((p) => [p.wsPort, p.sipPort, ...(p.wssPort ? [p.wssPort] : [])]))) : undefined;
     const lab = new LabImpl(dir, ports, ownsDir, options.keepLogs === true, tls, pbx);
-    for (const name of SERVER_NAMES) {
-      const limit = options.callLimit?.[name];
-      if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
-        throw new Error(`startLab: callLimit.${name} ${String(limit)} is not a whole number >= 0`);
-      }
-      lab.servers[name].startCallLimit = limit;
-    }
+    for (const name of SERVER_NAMES) lab.servers[name].startCallLimit = options.callLimit?.[name];
     lab.seedAccounts();
     liveLabs.add(lab);
     installHandlers();
