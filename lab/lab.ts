@@ -86,6 +86,12 @@ export interface LabServer {
   bindings(): Promise<LabBinding[]>;
   /** Calls a Kamailio RPC command (JSON-RPC over HTTP at /RPC on the WebSocket port), e.g. 'ul.dump'. */
   rpc(method: string, params?: unknown[]): Promise<unknown>;
+  /** Channels in use now: the size of the dialog profile "calls" (kamailio.cfg, CALLS). */
+  concurrentCalls(): Promise<number>;
+  /** The concurrent-call limit now in force (0: none). */
+  callLimit(): Promise<number>;
+  /** Changes the limit on the running server (0: none); a restart goes back to `startLab`'s `callLimit`. */
+  setCallLimit(limit: number): Promise<void>;
 }
 
 export interface LabBinding {
@@ -147,6 +153,11 @@ export interface LabOptions {
    * server that is not started are not started either.
    */
   pbx?: boolean;
+  /**
+   * Concurrent-call limit per server (channels, counted as kamailio.cfg CALLS says), e.g.
+   * `{ server1: 3 }`. Absent or 0: no limit. Changeable later with `server.setCallLimit(n)`.
+   */
+  callLimit?: Partial<Record<ServerName, number>>;
 }
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -447,6 +458,23 @@ async function pbxPorts(taken: Set<number>): Promise<PbxPorts> {
 // ---------------------------------------------------------------------------------------------
 // one Kamailio
 
+/** `dlg.profile_get_size` answers `{ profile, value, count }` (Kamailio 5.6), older ones a number. */
+export function profileSize(result: unknown): number {
+  if (typeof result === 'number') return result;
+  const r = result as { count?: unknown; size?: unknown } | null;
+  const n = Number(r?.count ?? r?.size);
+  if (!Number.isFinite(n)) throw new Error(`dlg.profile_get_size answered ${JSON.stringify(result)}`);
+  return n;
+}
+
+/** `pv.shvGet name` answers `[{ name, type, value }]` (or the entry itself). */
+export function shvValue(result: unknown): number {
+  const entry = (Array.isArray(result) ? result[0] : result) as { value?: unknown } | undefined;
+  const n = Number(entry?.value);
+  if (!Number.isFinite(n)) throw new Error(`pv.shvGet answered ${JSON.stringify(result)}`);
+  return n;
+}
+
 class KamailioServer implements LabServer {
   readonly name: ServerName;
   readonly domain: string;
@@ -460,6 +488,8 @@ class KamailioServer implements LabServer {
   readonly runDir: string;
   /** Set when the process exited without being asked to. */
   diedOnItsOwn = false;
+  /** -A CALL_LIMIT=<n> at every start (startLab's `callLimit`). */
+  startCallLimit: number | undefined;
 
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
@@ -522,6 +552,7 @@ class KamailioServer implements LabServer {
       args.push('-A', 'WITH_RTPENGINE', '-A', `RTPENGINE_SOCK="udp:127.0.0.1:${this.pbx.ngPort}"`);
       args.push('-A', `CARRIER_PORT=${this.pbx.carrierPort}`, '-A', `CARRIER_IN_PORT=${this.pbx.carrierInPort}`);
     }
+    if (this.startCallLimit !== undefined) args.push('-A', `CALL_LIMIT=${this.startCallLimit}`);
     if (process.env.SOFT_PHONE_LAB_TRACE === '1') args.push('-A', 'TRACE');
     return args;
   }
@@ -650,6 +681,19 @@ class KamailioServer implements LabServer {
       throw Object.assign(new Error(`${this.name} RPC ${method}: ${json.error.message}`), { code: json.error.code });
     }
     return json.result;
+  }
+
+  async concurrentCalls(): Promise<number> {
+    return profileSize(await this.rpc('dlg.profile_get_size', ['calls']));
+  }
+
+  async callLimit(): Promise<number> {
+    return shvValue(await this.rpc('pv.shvGet', ['call_limit']));
+  }
+
+  async setCallLimit(limit: number): Promise<void> {
+    if (!Number.isInteger(limit) || limit < 0) throw new Error(`${this.name}: call limit ${String(limit)} is not a whole number >= 0`);
+    await this.rpc('pv.shvSet', ['call_limit', 'int', limit]);
   }
 
   async bindings(): Promise<LabBinding[]> {
@@ -855,6 +899,12 @@ class LabImpl implements Lab {
 /** Starts the lab (both servers by default) and resolves when every started server is ready. */
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const which = options.servers ?? [...SERVER_NAMES];
+  for (const name of SERVER_NAMES) {
+    const limit = options.callLimit?.[name];
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
+      throw new Error(`startLab: callLimit.${name} ${String(limit)} is not a whole number >= 0`);
+    }
+  }
   killStaleRuns();
   const attempts = options.fixedPorts ? 1 : 3;
   let lastError: unknown;
@@ -894,6 +944,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     }
     const pbx = options.pbx ? await pbxPorts(new Set(Object.values(ports).flatMap((p) => [p.wsPort, p.sipPort, ...(p.wssPort ? [p.wssPort] : [])]))) : undefined;
     const lab = new LabImpl(dir, ports, ownsDir, options.keepLogs === true, tls, pbx);
+    for (const name of SERVER_NAMES) lab.servers[name].startCallLimit = options.callLimit?.[name];
     lab.seedAccounts();
     liveLabs.add(lab);
     installHandlers();

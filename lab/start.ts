@@ -134,6 +134,13 @@ async function main(): Promise<void> {
     servers: [s1.wsUrl, lab.servers.server2.wsUrl],
     registrations: `http://127.0.0.1:${s1.wsPort}/RPC`,
     range: { from: 100, to: 699 },
+    // the supervisor's view of both servers (GET /monitor, /monitor/events)
+    monitor: {
+      servers: SERVER_NAMES.map((name) => {
+        const s = lab.servers[name];
+        return { name, prefix: s.prefix, domain: s.domain, rpc: `http://127.0.0.1:${s.wsPort}/RPC` };
+      }),
+    },
   });
   await seedDemoAgent(prov.url);
   const web = await startWebOnFreePort(() => labInfo(lab, prov.url), WEB_PORT, { '/pbx/call-in': callInRoute(lab) });
@@ -161,6 +168,7 @@ async function main(): Promise<void> {
   lines.push(`  Demo, TLS: ${secureWeb.url}/demo/       (as a CRM serves it: https:// page, phones on wss://)`);
   lines.push(`  Lab info:  ${web.url}/lab.json`);
   lines.push(`  Provisioning: ${prov.url}  (agents: ${DEMO_AGENT.id}, agent2; admin API under /admin)`);
+  lines.push(`  Monitor:      ${prov.url}/monitor  (live: ${prov.url}/monitor/events)`);
   lines.push(`  Park orbit:   slots 701-720 on each server`);
   lines.push(`  Logs:      ${lab.dir}`, '');
   lines.push('  TLS: the lab CA and certificate are new at every start; no browser trusts them by itself.');

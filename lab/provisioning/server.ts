@@ -19,6 +19,7 @@ import {
 } from './store.js';
 import { dropRegistrations, kamailioRpcSource, type ContactInfo, type RegistrationSource } from './registrations.js';
 import { listAccounts as listSubscribers } from '../accounts-db.js';
+import { createMonitor, type Monitor, type MonitorEvent, type MonitorOptions } from './monitor.js';
 
 export interface ProvisioningServerOptions {
   /** The SQLite file, shared with the lab's Kamailio (its `subscriber` table). */
@@ -42,6 +43,11 @@ export interface ProvisioningServerOptions {
   allowedOrigins?: (origin: string) => boolean;
   /** Largest request body accepted; default 64 KiB. */
   maxBodyBytes?: number;
+  /**
+   * The supervisor's view (`GET /monitor`, `GET /monitor/events`): the servers of the linked group
+   * with their Kamailio JSON-RPC URLs (monitor.ts). Without it those endpoints answer 404.
+   */
+  monitor?: MonitorOptions;
 }
 
 export interface ProvisioningServer {
@@ -191,6 +197,56 @@ export async function startProvisioningServer(options: ProvisioningServerOptions
     return accounts.map((a) => ({ ...a, registration: a.virtual ? { state: 'virtual', contacts: [] } : reg(a.number) }));
   }
 
+  const monitor: Monitor | undefined = options.monitor
+    ? (() => {
+        const home = options.monitor.servers.find((m) => m.domain === options.domain)?.name;
+        return createMonitor(options.monitor, {
+          sessions: () =>
+            home === undefined
+              ? []
+              : store
+                  .listSessions()
+                  .filter((x) => !x.virtual)
+                  .map((x) => ({ extension: x.extension, agent: x.agent, status: x.status, server: home })),
+          managed: () =>
+            home === undefined
+              ? []
+              : store
+                  .listAccounts()
+                  .filter((a) => !a.virtual && a.active)
+                  .map((a) => ({ number: a.number, server: home })),
+        });
+      })()
+    : undefined;
+  const needMonitor = (): Monitor => {
+    if (!monitor) throw new ApiError(404, 'NOT_FOUND', 'this server has no monitor configured (option monitor)');
+    return monitor;
+  };
+
+  /** `GET /monitor/events`: server-sent events, `snapshot` first, then the changes. */
+  function stream(req: IncomingMessage, res: ServerResponse): void {
+    const m = needMonitor();
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write('retry: 1000\n\n');
+    const write = (e: MonitorEvent) => {
+      res.write(`event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`);
+    };
+    const unsubscribe = m.subscribe(write);
+    // a comment line now and then keeps proxies from closing an idle stream
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    const end = () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+    };
+    req.on('close', end);
+    res.on('close', end);
+  }
+
   const agentId = (p: string) => decodeSegment(p);
   const number = (field: string, p: string) => store.checkNumber(field, decodeSegment(p));
 
@@ -209,7 +265,9 @@ export async function startProvisioningServer(options: ProvisioningServerOptions
         onlyFields(b, ['extension']);
         const ext =
           b.extension === undefined || b.extension === null ? undefined : store.checkNumber('extension', b.extension);
-        return [200, store.startSession(agentId(a!), ext)];
+        const answer = store.startSession(agentId(a!), ext);
+        monitor?.kick();
+        return [200, answer];
       },
     },
     {
@@ -217,6 +275,7 @@ export async function startProvisioningServer(options: ProvisioningServerOptions
       pattern: /^\/agents\/([^/]+)\/session$/,
       handler: async ([a]) => {
         store.endSession(agentId(a!));
+        monitor?.kick();
         return [204];
       },
     },
@@ -226,7 +285,9 @@ export async function startProvisioningServer(options: ProvisioningServerOptions
       handler: async ([a], body) => {
         const b = await body();
         onlyFields(b, ['status']);
-        return [200, { status: store.setStatus(agentId(a!), b.status) }];
+        const status = store.setStatus(agentId(a!), b.status);
+        monitor?.kick();
+        return [200, { status }];
       },
     },
     {
@@ -321,6 +382,9 @@ export async function startProvisioningServer(options: ProvisioningServerOptions
         return [200, list];
       },
     },
+    // ----- the supervisor's view (API.md "Supervisor view", monitor.ts) -----
+    { method: 'GET', pattern: /^\/monitor$/, handler: async () => [200, await needMonitor().snapshot()] },
+    { method: 'GET', pattern: /^\/monitor\/events$/, handler: async () => [500] },
     { method: 'GET', pattern: /^\/admin\/sessions$/, handler: async () => [200, store.listSessions()] },
     { method: 'GET', pattern: /^\/admin\/statuses$/, handler: async () => [200, { statuses: store.getStatuses() }] },
     {
@@ -355,6 +419,10 @@ export async function startProvisioningServer(options: ProvisioningServerOptions
     if (!route) {
       res.setHeader('allow', matching.map((r) => r.method).join(', '));
       throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${show(path)}`);
+    }
+    if (path === '/monitor/events') {
+      stream(req, res);
+      return;
     }
     const params = route.pattern.exec(path)!.slice(1);
     let bodyPromise: Promise<Record<string, unknown>> | undefined;
@@ -399,6 +467,7 @@ export async function startProvisioningServer(options: ProvisioningServerOptions
     port,
     close: () =>
       (closed ??= new Promise<void>((resolve) => {
+        monitor?.close();
         server.close(() => {
           store.close();
           resolve();
