@@ -169,6 +169,59 @@ describe('transfers and park of a PSTN caller (the SIPp carrier follows the REFE
     await carrierDone();
   });
 
+  /** Desk phone `ext` hears the PSTN caller (1800 Hz in the last second of its newest recording). */
+  async function deskHearsCaller(ext: string, what: string): Promise<void> {
+    const d = fx.lab.deskPhone(ext);
+    const heard = await until(async () => {
+      const h = d.heard(1);
+      return Math.abs(h.freq - CARRIER_TONES.caller) <= 10 && h.rms > 0.01 ? h : undefined;
+    }, `${what}: desk phone ${ext} hears the caller`, 8000).catch(() => d.heard(1));
+    console.log(`# ${what}: ${ext} heard ${heard.freq} Hz, rms ${heard.rms.toFixed(3)} in ${heard.file}`);
+    assert.ok(Math.abs(heard.freq - CARRIER_TONES.caller) <= 10 && heard.rms > 0.01, `${what}: ${ext} heard ${heard.freq} Hz (rms ${heard.rms.toFixed(3)}) in ${heard.file}`);
+  }
+
+  /** Carol consults desk phone 4102 (it answers by itself) while the caller waits, then completes. */
+  async function transferToDesk(mode: 'attended' | 'hold'): Promise<void> {
+    const d = fx.lab.deskPhone('4102');
+    const est = d.eventsOf('CALL_ESTABLISHED').length;
+    const closed = d.eventsOf('CALL_CLOSED').length;
+    const atCarol = await callerWithCarol();
+    const completed = await count(carol, 'softphone-transfer-completed');
+    let consult: CallSnapshot;
+    if (mode === 'attended') {
+      consult = await carol.invoke<CallSnapshot>('transfer', '4102', { mode: 'attended' }, atCarol.id);
+    } else {
+      await carol.invoke('hold', atCarol.id);
+      consult = await carol.invoke<CallSnapshot>('call', '4102');
+    }
+    assert.equal((await carol.calls()).find((c) => c.id === atCarol.id)?.state, 'held', 'the carrier accepted the hold');
+    await until(async () => (await carol.calls()).find((c) => c.id === consult.id && c.state === 'established'), 'carol talks to 4102');
+    await d.waitFor('CALL_ESTABLISHED', { count: est + 1 });
+    if (mode === 'attended') await carol.invoke('completeTransfer');
+    else await carol.invoke('completeTransfer', atCarol.id, consult.id);
+    const done = await carol.waitForEvent('softphone-transfer-completed', { count: completed + 1 });
+    assert.equal(done.detail.target, '4102');
+    await until(async () => (await carol.calls()).length === 0, 'carol has no calls');
+    // the carrier's INVITE with Replaces reached the desk phone (answered by itself: no CALL_INCOMING)
+    const established = await d.waitFor('CALL_ESTABLISHED', { count: est + 2 });
+    console.log(`# ${mode} transfer to 4102: desk phone events ${d.events.slice(-8).map((e) => `${e.type}(${e.peeruri ?? ''})`).join(' ')}`);
+    assert.match(established.peeruri ?? '', /^sip:\+48601234567@/, "the desk phone's call is with the PSTN caller");
+    // carol's consult leg to the desk phone ended (carol hung it up after the carrier's NOTIFY 200)
+    await d.waitFor('CALL_CLOSED', { count: closed + 1 });
+    await deskHearsCaller('4102', `${mode} transfer`);
+    await d.hangup();
+    await d.waitFor('CALL_CLOSED', { count: closed + 2 });
+    await carrierDone();
+  }
+
+  fx.test("'*' transfer of a PSTN caller to desk phone 4102: carol consults 4102, complete joins caller and 4102", async () => {
+    await transferToDesk('attended');
+  });
+
+  fx.test('hold transfer of a PSTN caller to desk phone 4102: carol holds, calls 4102, completeTransfer joins caller and 4102', async () => {
+    await transferToDesk('hold');
+  });
+
   fx.test('carol parks a PSTN caller (slot 701), dave retrieves it: dave hears the caller', async () => {
     const atCarol = await callerWithCarol();
     const parked = await carol.invoke<{ slot: string; remote: { number: string } }>('park', atCarol.id);
