@@ -222,6 +222,51 @@ describe('transfers and park of a PSTN caller (the SIPp carrier follows the REFE
     await transferToDesk('hold');
   });
 
+  /**
+   * Across servers (seed §3.2): while carol consults bob on server2 (122099), bob's call shows carol
+   * as a linked call, 114000 (server Tokyo), as for any linked call (§3.1). Once joined, bob talks to
+   * the PSTN caller: the carrier's INVITE with Replaces comes from the caller's number, so bob's call
+   * shows it, kind 'external' (as a '#' transfer shows it).
+   */
+  async function transferAcross(mode: 'attended' | 'hold'): Promise<void> {
+    const atCarol = await callerWithCarol();
+    const rings = await count(bob, 'softphone-incoming-call');
+    let consult: CallSnapshot;
+    if (mode === 'attended') {
+      consult = await carol.invoke<CallSnapshot>('transfer', '122099', { mode: 'attended' }, atCarol.id);
+    } else {
+      await carol.invoke('hold', atCarol.id);
+      consult = await carol.invoke<CallSnapshot>('call', '122099');
+    }
+    const ringing = await bob.waitForEvent('softphone-incoming-call', { count: rings + 1 });
+    const r = ringing.detail.call!.remote;
+    console.log(`# ${mode} across servers: bob's consult call shows ${JSON.stringify(r)}`);
+    assert.deepEqual([r.number, r.kind, r.prefix, r.server], ['114000', 'linked', '11', 'Tokyo'], 'the consult call shows the server1 agent with prefix');
+    await bob.invoke('answer', ringing.detail.call!.id);
+    await until(async () => (await carol.calls()).find((c) => c.id === consult.id && c.state === 'established'), 'carol talks to bob');
+    if (mode === 'attended') await carol.invoke('completeTransfer');
+    else await carol.invoke('completeTransfer', atCarol.id, consult.id);
+    const joined = await until(async () => (await bob.calls()).find((c) => c.state === 'established' && c.id !== ringing.detail.call!.id), 'bob talks to the caller');
+    const by = (joined as CallSnapshot & { transferredBy?: string }).transferredBy;
+    console.log(`# ${mode} across servers: after the transfer bob's call shows ${JSON.stringify(joined.remote)}, transferredBy ${by}`);
+    assert.deepEqual([joined.remote.number, joined.remote.kind], [CALLER, 'external'], 'after the transfer bob talks to the PSTN caller');
+    // the agent who transferred is a linked number on server2, shown with its prefix like any other
+    assert.equal(by, '114000', 'transferredBy shows the server1 agent with prefix');
+    await endedAs(bob, ringing.detail.call!.id, 'replaced');
+    await until(async () => (await carol.calls()).length === 0, 'carol has no calls');
+    await hears(bob, CARRIER_TONES.caller, `caller -> bob (${mode} across servers)`);
+    await bob.invoke('hangup', joined.id);
+    await carrierDone();
+  }
+
+  fx.test("'*' transfer of a PSTN caller across servers: bob (122099) sees carol as 114000 while consulted, then talks to the caller", async () => {
+    await transferAcross('attended');
+  });
+
+  fx.test('hold transfer of a PSTN caller across servers: carol holds, calls 122099, completeTransfer joins caller and bob', async () => {
+    await transferAcross('hold');
+  });
+
   fx.test('carol parks a PSTN caller (slot 701), dave retrieves it: dave hears the caller', async () => {
     const atCarol = await callerWithCarol();
     const parked = await carol.invoke<{ slot: string; remote: { number: string } }>('park', atCarol.id);
