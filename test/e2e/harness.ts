@@ -365,6 +365,26 @@ export async function connect(from: Phone, to: Phone): Promise<[CallSnapshot, Ca
   return [placed, incoming.detail.call!];
 }
 
+/** Byte counters of the page's newest peer connection that is not closed. */
+export async function liveBytes(page: Page): Promise<{ sent: number; received: number; state: string }> {
+  const live = (await peerBytes(page)).filter((x) => x.state !== 'closed').at(-1);
+  if (!live) throw new Error('the page has no open peer connection');
+  return live;
+}
+
+/**
+ * Audio flows both ways on the page's newest peer connection: waits (at most `timeoutMs`) until it
+ * has both received and sent more than when called; fails naming `what` otherwise.
+ */
+export async function mediaFlows(page: Page, what: string, timeoutMs = 5000): Promise<{ before: { sent: number; received: number }; after: { sent: number; received: number } }> {
+  const before = await liveBytes(page);
+  const after = await until(async () => {
+    const now = await liveBytes(page);
+    return now.received > before.received && now.sent > before.sent ? now : undefined;
+  }, `${what}: audio received and sent (from ${JSON.stringify(before)})`, timeoutMs);
+  return { before, after };
+}
+
 /**
  * `a` and `b` talk to each other: the newest live peer connection of each page keeps sending and
  * receiving audio, and each hears the other's microphone, a `toneHz` tone.
