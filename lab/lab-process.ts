@@ -33,11 +33,13 @@ export interface LabProcessOptions {
 const children = new Set<LabProcess>();
 let exitHook = false;
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
+/** Signals a whole process group (the lab starts every part in its own); false when it is gone already. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-pid, signal);
+    return true;
   } catch {
-    // gone already
+    return false;
   }
 }
 
@@ -47,6 +49,23 @@ export function tailOf(file: string, lines: number): string {
   } catch {
     return '(no log)';
   }
+}
+
+/**
+ * Kills process `pid` (its whole group) when it is still the one a dead lab run started: its command
+ * line names every one of `marks` (the run dir, a pid file...). Anything else with that PID is left alone.
+ */
+export function killStaleProcess(pid: number, marks: readonly string[], what: string, runDir: string): void {
+  if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) return;
+  let cmdline: string;
+  try {
+    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return;
+  }
+  if (!marks.every((m) => cmdline.includes(m))) return;
+  process.stderr.write(`[lab] killing stale ${what || cmdline.split('\0')[0]} ${pid} from ${runDir}\n`);
+  signalGroup(pid, 'SIGKILL');
 }
 
 /**
@@ -60,19 +79,7 @@ export function killStalePbxProcesses(runDir: string): void {
   } catch {
     return;
   }
-  for (const name of pids) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
-    let cmdline: string;
-    try {
-      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (!cmdline.includes(runDir)) continue;
-    process.stderr.write(`[lab] killing stale ${cmdline.split('\0')[0]} ${pid} from ${runDir}\n`);
-    signalGroup(pid, 'SIGKILL');
-  }
+  for (const name of pids) killStaleProcess(Number(name), [runDir], '', runDir);
 }
 
 export class LabProcess {

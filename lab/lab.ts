@@ -35,7 +35,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAccountsDb, upsertAccount } from './accounts-db.js';
 import { DeskPhone } from './desk-phone.js';
-import { killStalePbxProcesses } from './lab-process.js';
+import { killStalePbxProcesses, killStaleProcess, signalGroup } from './lab-process.js';
 import { Carrier } from './pstn.js';
 import { Rtpengine } from './rtpengine.js';
 import { SipWsClient } from './sip-ws-client.js';
@@ -262,15 +262,6 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Kamailios left behind by an earlier run that died without cleaning up (e.g. SIGKILLed test
  * runner): found by the pid files under .lab/, checked to be a kamailio running our config, killed.
@@ -299,16 +290,7 @@ function killStaleRuns(): void {
       } catch {
         continue;
       }
-      if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
-      let cmdline: string;
-      try {
-        cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      } catch {
-        continue;
-      }
-      if (!cmdline.includes('kamailio') || !cmdline.includes(LAB_CONFIG) || !cmdline.includes(pidFile)) continue;
-      process.stderr.write(`[lab] killing stale kamailio ${pid} from ${path.join(LAB_RUNS_DIR, run)}\n`);
-      signalGroup(pid, 'SIGKILL');
+      killStaleProcess(pid, ['kamailio', LAB_CONFIG, pidFile], 'kamailio', path.join(LAB_RUNS_DIR, run));
     }
   }
 }

@@ -1119,20 +1119,7 @@ export class SipEngine implements PhoneEngine {
 
   /** Ends every call at once (connection lost, unregister, dispose). */
   #endAll(cause: EndCause): void {
-    for (const ctx of [...this.#calls.values()]) {
-      ctx.endCause ??= cause;
-      const session = ctx.session;
-      try {
-        if (session instanceof Invitation && session.state === SessionState.Initial) {
-          void session.reject({ statusCode: 480 }).catch(() => undefined);
-        } else if (session.state !== SessionState.Terminated) {
-          void session.dispose().catch(() => undefined);
-        }
-      } catch {
-        // the transport may already be gone
-      }
-      this.#finish(ctx);
-    }
+    for (const ctx of [...this.#calls.values()]) this.#endOne(ctx, cause);
   }
 
   #require(callId: string): CallContext {
