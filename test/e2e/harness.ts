@@ -17,6 +17,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, trustSpkiArgs } from '../../lab/chromium.mjs';
 import { startLab, type Lab, type LabAccount, type LabOptions } from '../../lab/lab.js';
 import { startWebServer as startLabWebServer, type RouteHandler, type WebServer } from '../../lab/web.js';
+import { until as waitUntil } from '../until.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUNDLE = path.join(REPO_ROOT, 'dist', 'soft-phone.bundle.js');
@@ -407,14 +408,8 @@ export async function hearEachOther(a: Phone, b: Phone, { toneHz = 440, listenMs
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` until it returns a value other than undefined/false. */
-export async function until<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
+export function until<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
+  return waitUntil(check, what, { timeoutMs });
 }
 
 export interface Fixture {
