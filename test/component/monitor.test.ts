@@ -126,7 +126,7 @@ describe('<soft-phone-monitor>', () => {
     expect(FakeSource.all[0]!.url).to.equal(`${BASE}/monitor/events`);
     const servers = [...root(el).querySelectorAll('table.servers tbody tr')].map((r) => r.textContent!.replace(/\s+/g, ' ').trim());
     expect(servers).to.deep.equal(['server1 11 1 (no limit) 0', 'server2 12 1 of 1 1']);
-    expect(root(el).querySelector('tr[data-server=server2] .concurrent .full'), 'a server at its limit stands out').to.exist;
+    expect(root(el).querySelector('tr[data-server=server2] .concurrent .full'), 'a server at its limit stands out').not.to.equal(null);
     expect(numbers(el)).to.deep.equal(['3999', '4000', '4001', '2099']);
     expect(cell(el, '3999', 'remote')).to.equal('122099 (server2)');
     expect(cell(el, '2099', 'remote')).to.equal('113999 (server1)');
