@@ -51,6 +51,11 @@ export function emit<K extends SoftPhoneEventName>(
   detail: SoftPhoneEventMap[K],
   options: { cancelable?: boolean } = {},
 ): boolean {
+  return emitEvent<SoftPhoneEventMap, K>(target, name, detail, options);
+}
+
+/** `emit()` for any element's event map (the monitor has its own). */
+export function emitEvent<M, K extends keyof M & string>(target: EventTarget, name: K, detail: M[K], options: { cancelable?: boolean } = {}): boolean {
   const event = new CustomEvent(name, {
     detail: options.cancelable ? detail : structuredClone(detail),
     bubbles: true,

@@ -10,14 +10,10 @@ import { after, before, describe, it } from 'node:test';
 import { startLab, type LabAccount, type ServerName } from '../../lab/lab.js';
 import type { CallIn } from '../../lab/pstn.js';
 import type { MonitorEvent, MonitorExtension, MonitorSnapshot } from '../../lab/provisioning/monitor.js';
-import { startProvisioningServer, type ProvisioningServer } from '../../lab/provisioning/server.js';
+import type { ProvisioningServer } from '../../lab/provisioning/server.js';
 import { startParkOrbit } from '../../lab/park-orbit/park-orbit.js';
+import { LINKED, startMonitorProvisioning } from './monitor-setup.js';
 import { openPhonePage, Phone, sipFrames, toneWav, until, withLab, type CallSnapshot } from './harness.js';
-
-const LINKED: Record<ServerName, Record<string, string>> = {
-  server1: { prefix: '11', 'linked-servers': JSON.stringify([{ prefix: '12', label: 'Osaka' }]) },
-  server2: { prefix: '12', 'linked-servers': JSON.stringify([{ prefix: '11', label: 'Tokyo' }]) },
-};
 
 /** The event stream of the monitor, read with fetch; every event with the time it arrived. */
 class MonitorStream {
@@ -92,19 +88,7 @@ describe('concurrent calls and the supervisor monitor', () => {
 
   before(async () => {
     const { lab } = fx;
-    prov = await startProvisioningServer({
-      dbFile: lab.dbFile,
-      domain: lab.servers.server1.domain,
-      servers: [lab.servers.server1.wsUrl],
-      registrations: `http://127.0.0.1:${lab.servers.server1.wsPort}/RPC`,
-      range: { from: 100, to: 699 },
-      monitor: {
-        servers: (['server1', 'server2'] as const).map((name) => {
-          const s = lab.servers[name];
-          return { name, prefix: s.prefix, domain: s.domain, rpc: `http://127.0.0.1:${s.wsPort}/RPC` };
-        }),
-      },
-    });
+    prov = await startMonitorProvisioning(lab);
     const page = await openPhonePage(fx.browser, fx.web.url);
     const s1 = lab.servers.server1.wsUrl;
     alice = await Phone.add(page, { server: s1, account: account('server1', '3999'), attrs: LINKED.server1 });
