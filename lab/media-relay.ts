@@ -51,7 +51,7 @@ function check(impairment: Partial<Impairment>): void {
     if (!(key in NONE)) throw new RangeError(`media relay: unknown setting '${key}'`);
     const max = key === 'lossPct' ? 100 : 60_000;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) {
-      throw new RangeError(`media relay: ${key} must be a number from 0 to ${max}, got ${JSON.stringify(value)}`);
+      throw new RangeError(`media relay: ${key} must be a number from 0 to ${max}, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`);
     }
   }
 }
