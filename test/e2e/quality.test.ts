@@ -354,7 +354,9 @@ describe('call quality on real calls', () => {
         await relay.set({ delayMs: 0, jitterMs: 0, lossPct: 0 });
       }
       const t1 = await alice.now();
-      const off = await alice.waitForEvent('softphone-call-quality', { where: ended(warning), timeoutMs: 45_000 });
+      // (a figure near its threshold may have let the warning end and start again while impaired)
+      const active = (await liveCall(alice)).warnings.includes(warning);
+      const off = active ? await alice.waitForEvent('softphone-call-quality', { where: (e) => ended(warning)(e) && e.t > t1, timeoutMs: 45_000 }) : undefined;
       // the receiver's jitter buffer shrinks back slowly (tens of seconds after jitter): MOS follows
       // it, to 4 or (on a machine too busy for that) well above its low
       const recovered = Math.round(100 * Math.min(4.0, before.mos, low.mos + 0.5)) / 100;
@@ -362,7 +364,7 @@ describe('call quality on real calls', () => {
       await until(async () => ((await liveCall(alice)).warnings.length === 0 ? true : undefined), 'every warning ended', 60_000);
       const seen = (await qualityEvents(alice)).map((e) => `${(e.detail.started as string[]).map((x) => `+${x}`).join(' ')} ${(e.detail.ended as string[]).map((x) => `-${x}`).join(' ')}`.trim());
       console.log(
-        `${warning}: impairment -> warning ${ms(on.t - t0)}; recovery -> ended ${ms(off.t - t1)}; ` +
+        `${warning}: impairment -> warning ${ms(on.t - t0)}; recovery -> ended ${off ? ms(off.t - t1) : 'before'}; ` +
           `MOS ${before.mos} -> ${low.mos} -> ${afterwards.mos}; alice's quality events: ${seen.join(', ')}`,
       );
       const end = await hangUp(alice, carol);
@@ -378,7 +380,7 @@ describe('call quality on real calls', () => {
     await throughRelay('high-rtt', { delayMs: 250 }, (q) => q.rttMs > 400);
   }, { timeout: 360_000 });
 
-  fx.test('0-120 ms of random jitter per packet through the relay: high-jitter starts, MOS drops; both recover once it is gone', async () => {
-    await throughRelay('high-jitter', { jitterMs: 120 }, (q) => q.jitterMs > 30);
+  fx.test('0-150 ms of random jitter per packet through the relay: high-jitter starts, MOS drops; both recover once it is gone', async () => {
+    await throughRelay('high-jitter', { jitterMs: 150 }, (q) => q.jitterMs > 30);
   }, { timeout: 360_000 });
 });
