@@ -92,10 +92,14 @@ export function sentRequests(page: Page, method: string): SipFrame[] {
   return sipFrames(page).filter((f) => f.direction === 'sent' && f.text.startsWith(`${method} `));
 }
 
-/** Opens the test page in a fresh browser context (its own microphone, peer connections, events). */
-export async function openPhonePage(browser: Browser, webUrl: string, file = 'phone.html'): Promise<Page> {
+/**
+ * Opens the test page in a fresh browser context (its own microphone, peer connections, events).
+ * `prepare` runs on the new page before it loads (init scripts, exposed functions).
+ */
+export async function openPhonePage(browser: Browser, webUrl: string, file = 'phone.html', prepare?: (page: Page) => Promise<void>): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
+  await prepare?.(page);
   page.on('console', (m) => consoleLines.push(m.text()));
   page.on('pageerror', (e) => {
     consoleLines.push(`pageerror: ${e.message}`);
