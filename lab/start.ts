@@ -13,6 +13,7 @@
  */
 import path from 'node:path';
 import { startLab, LAB_DESK_PHONES, LAB_SERVERS, SERVER_NAMES, REPO_ROOT, type Lab, type ServerName } from './lab.js';
+import { DEMO_AGENT, labInfo } from './lab-info.js';
 import { CARRIER_TONES, PSTN_NUMBERS } from './pstn.js';
 import { jsonRoute, startWebServer, type RouteHandler, type WebServer } from './web.js';
 import { trustSpkiArgs } from './chromium.mjs';
@@ -22,37 +23,6 @@ import { startProvisioningServer, type ProvisioningServer } from './provisioning
 
 const WEB_PORT = Number(process.env.SOFT_PHONE_WEB_PORT ?? 8080);
 const HTTPS_PORT = Number(process.env.SOFT_PHONE_HTTPS_PORT ?? 8443);
-
-/** What the demo page learns about the lab. */
-export function labInfo(lab: Lab, provisioningUrl?: string): unknown {
-  return {
-    provisioningUrl,
-    demoAgent: provisioningUrl ? DEMO_AGENT.id : undefined,
-    servers: Object.fromEntries(
-      SERVER_NAMES.map((name) => {
-        const s = lab.servers[name];
-        // wssUrl: what a page served over https:// must use (it cannot open ws:// to a network host)
-        return [name, { wsUrl: s.wsUrl, wssUrl: s.wssUrl, domain: s.domain, prefix: s.prefix, running: s.pid !== undefined }];
-      }),
-    ),
-    accounts: lab.accounts,
-    pbx: lab.carrier ? pbxInfo(lab) : undefined,
-  };
-}
-
-/** The PBX parts to try: desk phones (with how each server dials them) and the carrier's numbers. */
-export function pbxInfo(lab: Lab): unknown {
-  return {
-    deskPhones: LAB_DESK_PHONES.filter((d) => lab.deskPhones.some((p) => p.extension === d.extension)).map((d) => ({
-      extension: d.extension,
-      server: d.server,
-      displayName: d.displayName,
-      toneHz: d.toneHz,
-      dial: Object.fromEntries(SERVER_NAMES.map((s) => [s, s === d.server ? d.extension : `${LAB_SERVERS[d.server].prefix}${d.extension}`])),
-    })),
-    pstn: { numbers: PSTN_NUMBERS, tones: CARRIER_TONES, callInFrom: '+48601234567' },
-  };
-}
 
 /** POST /pbx/call-in `{ extension, server, from }`: the carrier calls a lab extension. */
 function callInRoute(lab: Lab): RouteHandler {
@@ -77,7 +47,6 @@ function callInRoute(lab: Lab): RouteHandler {
 }
 
 /** The agent the demo logs in with: a personal extension, a virtual one following a mobile, and a pool. */
-const DEMO_AGENT = { id: 'agent1', name: 'Agnieszka Agent', virtualExtension: '600', mobile: '+48601234567' };
 
 async function seedDemoAgent(url: string): Promise<void> {
   const post = async (pathname: string, body: unknown): Promise<void> => {
