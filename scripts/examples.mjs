@@ -1,3 +1,4 @@
+/* global performance */
 // `npm run examples`: builds the framework examples against dist/ (run `npm run build` first):
 // the React example's JSX types from custom-elements.json, a type check of the React example with
 // them, then a Vite build of examples/react and examples/vue into their dist/ folders.
