@@ -5,6 +5,7 @@
  * printed. Ctrl-C (or SIGTERM) stops everything.
  *
  *   http://127.0.0.1:8080/demo/      the demo page (8080 or the next free port), phones on ws://
+ *   http://127.0.0.1:8080/demo/crm.html   the CRM demo: tel: click-to-dial, screen pop, call notes
  *   https://127.0.0.1:8443/demo/     the same page as a CRM serves it (8443 or the next free port),
  *                                    phones on wss://
  *   http://127.0.0.1:8080/lab.json   the lab's WebSocket URLs (ws and wss), domains, prefixes, accounts,
@@ -135,6 +136,7 @@ async function main(): Promise<void> {
   lines.push('', '<soft-phone> lab is running', '');
   lines.push(`  Demo:      ${web.url}/demo/        (phones on ws://)`);
   lines.push(`  Demo, TLS: ${secureWeb.url}/demo/       (as a CRM serves it: https:// page, phones on wss://)`);
+  lines.push(`  CRM demo:  ${web.url}/demo/crm.html  (click-to-dial, screen pop, call notes; also over https)`);
   lines.push(`  Lab info:  ${web.url}/lab.json`);
   lines.push(`  Provisioning: ${prov.url}  (agents: ${DEMO_AGENT.id}, agent2; admin API under /admin)`);
   lines.push(`  Monitor:      ${prov.url}/monitor  (live: ${prov.url}/monitor/events)`);
