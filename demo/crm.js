@@ -7,12 +7,14 @@ import { configure, languageSwitcher, loadLab } from './lab-config.js';
 
 /** The CRM's records; each is reachable at a lab account (or, for the PSTN caller, a public number). */
 const RECORDS = [
+  { server: 'server1', extension: '3999', name: 'Alice Tanaka', company: 'Acme Support (internal)', city: 'Tokyo', tier: 'Colleague', ticket: 'none' },
   { server: 'server1', extension: '4000', name: 'Carol Nowak', company: 'Globex Sp. z o.o.', city: 'Warsaw', tier: 'Gold', ticket: '#4411 Invoice 2026/11 charged twice' },
   { server: 'server1', extension: '4001', name: 'Dave Suzuki', company: 'Initech KK', city: 'Osaka', tier: 'Silver', ticket: '#4398 Headset replacement' },
   { server: 'server2', extension: '2099', name: 'Bob Cohen', company: 'Hooli Israel', city: 'Tel Aviv', tier: 'Gold', ticket: 'none open' },
   { server: 'server2', extension: '2100', name: 'Erin Kowalska', company: 'Umbrella Polska', city: 'Kraków', tier: 'Bronze', ticket: '#4420 Contract renewal' },
   { number: '+48601234567', name: 'Marek Zieliński', company: 'Vandelay Import', city: 'Gdańsk', tier: 'Prospect', ticket: '#4425 Callback requested' },
 ];
+// The agent is 4003 (?agent= picks another), so the lab demo's phones can call this page.
 const AGENT_SERVER = 'server1';
 const OTHER_SERVER = 'server2';
 const NOTES_KEY = 'soft-phone-crm-calls';
@@ -34,9 +36,10 @@ function el(tag, props = {}, ...children) {
 }
 
 /** The contacts this lab can reach, each with the number the agent's phone dials. */
-function contactsFor(lab) {
+function contactsFor(lab, me) {
   const prefix = lab?.servers?.[OTHER_SERVER]?.prefix ?? '';
   return RECORDS.flatMap((r) => {
+    if (r.server === AGENT_SERVER && r.extension === me) return [];
     if (r.number) return [{ ...r, display: r.number, dial: r.number }];
     if (!lab?.accounts?.[r.server]?.some((a) => a.extension === r.extension)) return [];
     // A linked server's extension is dialed as prefix + extension; the separator is only for the eye.
@@ -168,10 +171,10 @@ async function main() {
   await customElements.whenDefined('soft-phone');
   const phone = $('phone');
   const lab = await loadLab($('lab-status'));
-  const agent = new URLSearchParams(document.location.search).get('agent') ?? '3999';
+  const agent = new URLSearchParams(document.location.search).get('agent') ?? '4003';
   const me = configure(phone, lab, AGENT_SERVER, OTHER_SERVER, agent);
   if (me) $('lab-status').textContent = `Agent ${me.extension} on ${AGENT_SERVER}`;
-  const contacts = contactsFor(lab);
+  const contacts = contactsFor(lab, me?.extension);
   const contactOf = (number) => contacts.find((c) => c.dial === digits(number));
   renderContacts(contacts);
   renderCalls();

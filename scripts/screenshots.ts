@@ -38,7 +38,7 @@ async function shoot(browser: Browser, web: WebServer, lab: Lab, lang: string): 
     await carol.invoke('hangup');
     await carol.waitForEvent('softphone-call-ended');
     // Now Bob rings from the linked server: the CRM pops his record.
-    await bob.invoke('call', '113999');
+    await bob.invoke('call', '114003');
     await until(async () => /Incoming call from Bob Cohen/.test(await page.locator('#record').innerText()), 'the screen pop');
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     const file = path.join(OUT, `crm-${lang}.png`);

@@ -36,7 +36,7 @@ describe('CRM demo: click-to-dial, screen pop, call notes', () => {
     try {
       await page.getByRole('link', { name: 'Call Carol Nowak, 4000' }).click();
       const ringing = await carol.waitForEvent('softphone-incoming-call');
-      assert.equal(ringing.detail.call!.remote.number, '3999', 'Carol sees the agent calling');
+      assert.equal(ringing.detail.call!.remote.number, '4003', 'Carol sees the agent calling');
       await carol.invoke('answer', ringing.detail.call!.id);
       const entry = page.locator('#calls li').first();
       await until(async () => /established/.test(await entry.innerText()), 'the call shows established in the CRM');
@@ -63,7 +63,7 @@ describe('CRM demo: click-to-dial, screen pop, call notes', () => {
     const guest = await farEnd('server1', '4002');
     try {
       assert.doesNotMatch(await text(page, '#record'), /Hooli/, 'no record shown before the call');
-      const placed = await bob.invoke<{ id: string }>('call', '113999');
+      const placed = await bob.invoke<{ id: string }>('call', '114003');
       await until(async () => /Incoming call from Bob Cohen/.test(await text(page, '#record')), 'the screen pop');
       const record = await text(page, '#record');
       assert.match(record, /Hooli Israel[\s\S]*Tel Aviv[\s\S]*12-2099/, record);
@@ -71,7 +71,7 @@ describe('CRM demo: click-to-dial, screen pop, call notes', () => {
       await bob.invoke('hangup', placed.id);
       await until(async () => (await page.locator('#record.pop').count()) === 0 || undefined, 'the highlight goes with the call');
 
-      const unknown = await guest.invoke<{ id: string }>('call', '3999');
+      const unknown = await guest.invoke<{ id: string }>('call', '4003');
       await until(async () => /No record for 4002/.test(await text(page, '#record')), 'the unknown caller');
       await guest.invoke('hangup', unknown.id);
     } finally {
