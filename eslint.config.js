@@ -4,7 +4,7 @@ import lit from 'eslint-plugin-lit';
 import wc from 'eslint-plugin-wc';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'custom-elements.json', '.lab/', 'coverage/'] },
+  { ignores: ['dist/', 'examples/*/dist/', 'examples/react/src/soft-phone-jsx.d.ts', 'node_modules/', 'custom-elements.json', '.lab/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

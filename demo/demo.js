@@ -1,7 +1,8 @@
-/* global document, fetch, customElements, CustomEvent, URLSearchParams, window */
+/* global document, fetch, customElements, CustomEvent, window */
 // The manual-testing page: two phones on the lab (one per server), an agent phone that logs in through
 // the lab's provisioning server, a language switcher and a log of every softphone-* event. Plain
 // JavaScript: no build step, the page loads the bundle as it ships.
+import { configure, languageSwitcher, loadLab, serverUrl } from './lab-config.js';
 
 const EVENTS = [
   'registering', 'registered', 'unregistered', 'registration-failed', 'connection-lost', 'connection-restored',
@@ -25,48 +26,6 @@ function addRow(phone, name, detail) {
   });
   log.prepend(row);
   while (log.rows.length > MAX_ROWS) log.deleteRow(-1);
-}
-
-async function loadLab() {
-  try {
-    const res = await fetch('/lab.json', { cache: 'no-store' });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    return await res.json();
-  } catch (err) {
-    status.textContent = `The lab is not running (${err.message}): start it with npm start. The phones below show their unregistered state.`;
-    status.classList.add('bad');
-    return undefined;
-  }
-}
-
-/**
- * The server URL this page can use: a page served over https:// (as a CRM is) may only open secure
- * WebSockets, so it takes the lab's wss:// URL; over http:// the ws:// one.
- */
-function serverUrl(info) {
-  return document.location.protocol === 'https:' && info.wssUrl ? info.wssUrl : info.wsUrl;
-}
-
-/** The account to show on a server: the one named here if the lab has it, else its first one. */
-function pickAccount(lab, server, preferred) {
-  const list = lab?.accounts?.[server] ?? [];
-  return list.find((a) => a.extension === preferred) ?? list[0];
-}
-
-function configure(el, lab, server, other, preferred) {
-  const info = lab?.servers?.[server];
-  const peer = lab?.servers?.[other];
-  const account = pickAccount(lab, server, preferred);
-  if (!info || !account) return undefined;
-  el.setAttribute('server', serverUrl(info));
-  el.setAttribute('domain', account.domain ?? info.domain);
-  el.setAttribute('extension', account.extension);
-  el.setAttribute('display-name', account.displayName ?? '');
-  if (info.prefix) el.setAttribute('prefix', info.prefix);
-  if (peer?.prefix) el.setAttribute('linked-servers', JSON.stringify([{ prefix: peer.prefix, label: other }]));
-  // Secrets are properties, never attributes.
-  el.password = account.password;
-  return { extension: account.extension, prefix: info.prefix };
 }
 
 /** The desk phones and PSTN numbers of the lab (npm start runs them), with buttons to call them. */
@@ -152,11 +111,6 @@ async function showImpairedLine(run) {
   section.hidden = false;
 }
 
-function setLanguage(lang) {
-  for (const el of document.querySelectorAll('soft-phone')) el.lang = lang;
-  for (const b of document.querySelectorAll('[data-lang]')) b.setAttribute('aria-pressed', String(b.dataset.lang === lang));
-}
-
 async function main() {
   await customElements.whenDefined('soft-phone');
   const a = document.getElementById('a');
@@ -166,9 +120,8 @@ async function main() {
     for (const name of EVENTS) el.addEventListener(name, (e) => addRow(id, name.replace('softphone-', ''), e.detail));
   }
   document.getElementById('clear-log').addEventListener('click', () => log.replaceChildren());
-  for (const btn of document.querySelectorAll('[data-lang]')) btn.addEventListener('click', () => setLanguage(btn.dataset.lang));
 
-  const lab = await loadLab();
+  const lab = await loadLab(status);
   const who = {
     a: configure(a, lab, 'server1', 'server2', '3999'),
     b: configure(b, lab, 'server2', 'server1', '2099'),
@@ -199,8 +152,7 @@ async function main() {
   }
   showTryThese(lab, { a, b }, (phone, work) => work().catch((err) => addRow(phone, 'demo: rejected', { code: err.code, message: err.message })));
   await showImpairedLine((work) => work().catch((err) => addRow('relay', 'demo: rejected', { code: err.code, message: err.message })));
-  const lang = new URLSearchParams(document.location.search).get('lang');
-  if (lang) setLanguage(lang);
+  languageSwitcher();
   document.dispatchEvent(new CustomEvent('demo-ready'));
 }
 

@@ -6,6 +6,7 @@
  *
  *   http://127.0.0.1:8080/demo/      the demo page (8080 or the next free port), phones on ws://
  *   http://127.0.0.1:8080/demo/monitor.html   the supervisor's live monitor (<soft-phone-monitor>)
+ *   http://127.0.0.1:8080/demo/crm.html   the CRM demo: tel: click-to-dial, screen pop, call notes
  *   https://127.0.0.1:8443/demo/     the same page as a CRM serves it (8443 or the next free port),
  *                                    phones on wss://
  *   http://127.0.0.1:8080/lab.json   the lab's WebSocket URLs (ws and wss), domains, prefixes, accounts,
@@ -16,6 +17,7 @@
  */
 import path from 'node:path';
 import { startLab, LAB_DESK_PHONES, LAB_SERVERS, SERVER_NAMES, REPO_ROOT, type Lab, type ServerName } from './lab.js';
+import { DEMO_AGENT, labInfo } from './lab-info.js';
 import { CARRIER_TONES, PSTN_NUMBERS } from './pstn.js';
 import { MediaRelay } from './media-relay.js';
 import { jsonRoute, startWebServer, type RouteHandler, type WebServer } from './web.js';
@@ -26,37 +28,6 @@ import { startProvisioningServer, type ProvisioningServer } from './provisioning
 
 const WEB_PORT = Number(process.env.SOFT_PHONE_WEB_PORT ?? 8080);
 const HTTPS_PORT = Number(process.env.SOFT_PHONE_HTTPS_PORT ?? 8443);
-
-/** What the demo page learns about the lab. */
-export function labInfo(lab: Lab, provisioningUrl?: string): unknown {
-  return {
-    provisioningUrl,
-    demoAgent: provisioningUrl ? DEMO_AGENT.id : undefined,
-    servers: Object.fromEntries(
-      SERVER_NAMES.map((name) => {
-        const s = lab.servers[name];
-        // wssUrl: what a page served over https:// must use (it cannot open ws:// to a network host)
-        return [name, { wsUrl: s.wsUrl, wssUrl: s.wssUrl, domain: s.domain, prefix: s.prefix, running: s.pid !== undefined }];
-      }),
-    ),
-    accounts: lab.accounts,
-    pbx: lab.carrier ? pbxInfo(lab) : undefined,
-  };
-}
-
-/** The PBX parts to try: desk phones (with how each server dials them) and the carrier's numbers. */
-export function pbxInfo(lab: Lab): unknown {
-  return {
-    deskPhones: LAB_DESK_PHONES.filter((d) => lab.deskPhones.some((p) => p.extension === d.extension)).map((d) => ({
-      extension: d.extension,
-      server: d.server,
-      displayName: d.displayName,
-      toneHz: d.toneHz,
-      dial: Object.fromEntries(SERVER_NAMES.map((s) => [s, s === d.server ? d.extension : `${LAB_SERVERS[d.server].prefix}${d.extension}`])),
-    })),
-    pstn: { numbers: PSTN_NUMBERS, tones: CARRIER_TONES, callInFrom: '+48601234567' },
-  };
-}
 
 /** A POST route with a JSON body: `handle`'s result is the 200 reply, its error a 400 naming the problem. */
 function jsonPost(handle: (body: Record<string, unknown>) => Promise<unknown>): RouteHandler {
@@ -100,7 +71,6 @@ function mediaRelayRoutes(relay: MediaRelay): Record<string, RouteHandler> {
 }
 
 /** The agent the demo logs in with: a personal extension, a virtual one following a mobile, and a pool. */
-const DEMO_AGENT = { id: 'agent1', name: 'Agnieszka Agent', virtualExtension: '600', mobile: '+48601234567' };
 
 async function seedDemoAgent(url: string): Promise<void> {
   const post = async (pathname: string, body: unknown): Promise<void> => {
@@ -193,6 +163,7 @@ async function main(): Promise<void> {
   lines.push(`  Demo:      ${web.url}/demo/        (phones on ws://)`);
   lines.push(`  Demo, TLS: ${secureWeb.url}/demo/       (as a CRM serves it: https:// page, phones on wss://)`);
   lines.push(`  Monitor:   ${web.url}/demo/monitor.html   (the supervisor's <soft-phone-monitor>)`);
+  lines.push(`  CRM demo:  ${web.url}/demo/crm.html  (click-to-dial, screen pop, call notes; also over https)`);
   lines.push(`  Lab info:  ${web.url}/lab.json`);
   lines.push(`  Provisioning: ${prov.url}  (agents: ${DEMO_AGENT.id}, agent2; admin API under /admin)`);
   lines.push(`  Monitor:      ${prov.url}/monitor  (live: ${prov.url}/monitor/events)`);

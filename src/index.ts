@@ -10,6 +10,8 @@ SoftPhone.engineFactory ??= createSipEngine;
 
 export { SoftPhone, CONNECTION_LOST_MESSAGE } from './soft-phone.component.js';
 export { TAG_NAME } from './soft-phone.js';
+export { handleTelLinks, telNumber } from './tel-links.js';
+export type { TelLinkOptions, TelLinkPhone } from './tel-links.js';
 export { SoftPhoneError, ErrorCode, isSoftPhoneError } from './errors.js';
 export type { SoftPhoneEventMap, SoftPhoneEventName } from './events.js';
 export { RegistrationState, CallState } from './core/types.js';

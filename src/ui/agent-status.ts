@@ -30,7 +30,7 @@ export function renderAgentBar(a: AgentSession, onCall: boolean, t: Translate, h
   const session = a.session!;
   const status = a.status;
   const menu = a.menu;
-  return html`<section part="agent" class="agent" aria-label=${t('agentStatus')}>
+  return html`<section role="group" part="agent" class="agent" aria-label=${t('agentStatus')}>
     ${session.virtual
       ? html`<p class="mobile-info" data-virtual>${t('virtualInfo', { mobile: `\u2066${session.virtual.mobile}\u2069` })}</p>`
       : nothing}

@@ -44,7 +44,7 @@ function remote(call: CallInfo, t: Translate): TemplateResult {
 }
 
 export function renderIncoming(call: CallInfo, waiting: boolean, t: Translate, h: CallHandlers): TemplateResult {
-  return html`<section part="incoming" class="card incoming" aria-label=${t(waiting ? 'waitingCall' : 'incomingCall')}>
+  return html`<section role="group" part="incoming" class="card incoming" aria-label=${t(waiting ? 'waitingCall' : 'incomingCall')}>
     <div class="label">${t(waiting ? 'waitingCall' : 'incomingCall')}</div>
     ${remote(call, t)}
     <div class="row">
@@ -57,7 +57,7 @@ export function renderIncoming(call: CallInfo, waiting: boolean, t: Translate, h
 export function renderCurrentCall(call: CallInfo, now: number, keypadOpen: boolean, t: Translate, h: CallHandlers): TemplateResult {
   const up = call.state === 'established' || call.state === 'held';
   const timer = call.answeredAt !== undefined && up ? formatDuration(now - call.answeredAt) : '';
-  return html`<section part="call" class="card call" aria-label=${callerText(call)}>
+  return html`<section role="group" part="call" class="card call" aria-label=${callerText(call)}>
     <div class="top">
       ${remote(call, t)}
       <div class="meta">
@@ -89,7 +89,7 @@ export function renderCurrentCall(call: CallInfo, now: number, keypadOpen: boole
 
 /** Shown when two or more calls exist: every call with its state, switchable and endable. */
 export function renderCallList(calls: readonly CallInfo[], currentId: string | undefined, t: Translate, h: CallHandlers): TemplateResult {
-  return html`<section part="call-list" class="list" aria-label=${t('calls')}>
+  return html`<section role="group" part="call-list" class="list" aria-label=${t('calls')}>
     <ul>
       ${calls.map(
         (c) => html`<li class=${c.id === currentId ? 'current' : ''} data-call=${c.id}>

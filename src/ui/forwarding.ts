@@ -30,7 +30,7 @@ function problem(field: ForwardingField, message: string, t: Translate): string 
 
 export function renderForwarding(p: ForwardingPanel, t: Translate, h: ForwardingHandlers): TemplateResult {
   const form = p.form;
-  return html`<section part="forwarding" class="card forwarding" aria-label=${t('forwarding')} aria-busy=${p.busy}>
+  return html`<section role="group" part="forwarding" class="card forwarding" aria-label=${t('forwarding')} aria-busy=${p.busy}>
     <div class="top">
       <h2 class="label">${t('forwarding')}</h2>
       <button class="btn mini" aria-label=${t('closeForwarding')} title=${t('closeForwarding')} @click=${h.close}>${icons.close()}</button>

@@ -75,7 +75,7 @@ function entry(r: CallRecord, lang: string, t: Translate, h: HistoryHandlers): T
 }
 
 export function renderHistory(list: readonly CallRecord[], open: boolean, lang: string, t: Translate, h: HistoryHandlers): TemplateResult {
-  return html`<section part="history" class="history" aria-label=${t('history')}>
+  return html`<section role="group" part="history" class="history" aria-label=${t('history')}>
     <button class="btn text" data-action="history" aria-expanded=${open} @click=${h.toggle}>
       ${t(open ? 'hideHistory' : 'history')}${list.length ? ` (${list.length})` : ''}</button>
     ${!open

@@ -43,7 +43,7 @@ export function renderLogin(a: AgentSession, t: Translate, h: LoginHandlers): Te
   const choice = (number: string | undefined, main: string, sub: string, cls = ''): TemplateResult =>
     html`<button class="btn choice ${cls}" data-number=${number ?? 'automatic'} ?disabled=${starting} @click=${() => h.login(number)}>
       <span class="num" dir="auto">${main}</span><span class="what" dir="auto" title=${sub}>${sub}</span></button>`;
-  return html`<section part="login" class="card login" aria-label=${t('loginTitle')} aria-busy=${a.phase === 'loading' || starting}>
+  return html`<section role="group" part="login" class="card login" aria-label=${t('loginTitle')} aria-busy=${a.phase === 'loading' || starting}>
     <h2 class="label">${t('loginTitle')}</h2>
     ${a.error
       ? errorNotice(a.error, t, h.dismiss, a.listFailed

@@ -8,7 +8,7 @@ const clock = (ms: number): string => new Date(ms).toLocaleTimeString([], { hour
 
 export function renderParked(parked: readonly ParkedCall[], t: Translate, retrieve: (slot: string) => void): TemplateResult {
   const count = t('parkedCount', { count: parked.length });
-  return html`<section part="parked" class="list" aria-label=${count}>
+  return html`<section role="group" part="parked" class="list" aria-label=${count}>
     <div class="label">${count}</div>
     <ul>
       ${parked.map((p) => {

@@ -44,7 +44,7 @@ export function renderSettings(
 ): TemplateResult {
   // RMS 0.3 and louder fills the meter: speech close to a headset microphone.
   const percent = Math.min(100, Math.round(((test?.level ?? 0) / 0.3) * 100));
-  return html`<section part="settings" class="card settings" aria-label=${t('settings')}>
+  return html`<section role="group" part="settings" class="card settings" aria-label=${t('settings')}>
     <div class="top">
       <h2 class="label">${t('settings')}</h2>
       <button class="btn mini" aria-label=${t('closeSettings')} title=${t('closeSettings')} @click=${h.close}>

@@ -45,7 +45,7 @@ function button(action: TransferAction, label: string, v: TransferView, t: Trans
 export function renderTransfer(v: TransferView, t: Translate, h: TransferHandlers): TemplateResult {
   const reasons = [...new Set(Object.values(v.blocked).filter((r): r is BlockReason => Boolean(r)))];
   const parkReason = v.blocked.park;
-  return html`<section part="transfer" class="card xfer" aria-label=${t('transfer')}>
+  return html`<section role="group" part="transfer" class="card xfer" aria-label=${t('transfer')}>
     <div class="row">
       <button class="btn" data-action="transfer-toggle" aria-expanded=${v.open} @click=${h.toggle}>${t('transfer')}</button>
       <button class="btn" data-action="park" ?disabled=${Boolean(parkReason)}
