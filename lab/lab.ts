@@ -527,6 +527,7 @@ class KamailioServer implements LabServer {
       '-A', `WS_PORT=${this.wsPort}`,
       '-A', `PEER_SIP_PORT=${this.peerSipPort}`,
       '-A', `DBURL="sqlite://${this.dbFile}"`,
+      '-A', `PROV_SQLCON="prov=>sqlite://${this.dbFile}"`,
     ];
     if (this.tls) args.push('-A', 'WITH_TLS', '-A', `WSS_PORT=${this.wssPort}`, '-A', `TLS_CFG="${this.tls.config}"`);
     if (this.name === 'server2') args.push('-A', 'SERVER2');
