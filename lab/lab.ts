@@ -95,7 +95,10 @@ export interface LabServer {
   concurrentCalls(): Promise<number>;
   /** The concurrent-call limit now in force (0: none). */
   callLimit(): Promise<number>;
-  /** Changes the limit on the running server (0: none); a restart goes back to `startLab`'s `callLimit`. */
+  /**
+   * Changes the limit on the running server (0: none), on every running node of its cluster; a
+   * restart goes back to `startLab`'s `callLimit`.
+   */
   setCallLimit(limit: number): Promise<void>;
 }
 
@@ -505,6 +508,8 @@ class KamailioServer implements LabServer {
   diedOnItsOwn = false;
   /** -A CALL_LIMIT=<n> at every start (startLab's `callLimit`). */
   startCallLimit: number | undefined;
+  /** The other nodes of this server's cluster. */
+  mates: KamailioServer[] = [];
 
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
@@ -718,7 +723,7 @@ class KamailioServer implements LabServer {
 
   async setCallLimit(limit: number): Promise<void> {
     if (!Number.isInteger(limit) || limit < 0) throw new Error(`${this.name}: call limit ${String(limit)} is not a whole number >= 0`);
-    await this.rpc('pv.shvSet', ['call_limit', 'int', limit]);
+    for (const node of [this, ...this.mates]) if (node.running) await node.rpc('pv.shvSet', ['call_limit', 'int', limit]);
   }
 
   async bindings(): Promise<LabBinding[]> {
@@ -837,6 +842,9 @@ class LabImpl implements Lab {
           mateSipPort: ports.server1.sipPort,
         }),
       );
+      const [a, nodeB] = this.nodes.server1 as [KamailioServer, KamailioServer];
+      a.mates = [nodeB];
+      nodeB.mates = [a];
     }
   }
 
