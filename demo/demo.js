@@ -40,11 +40,15 @@ async function loadLab() {
 }
 
 /**
- * The server URL this page can use: a page served over https:// (as a CRM is) may only open secure
- * WebSockets, so it takes the lab's wss:// URL; over http:// the ws:// one.
+ * The server URL(s) this page can use: a page served over https:// (as a CRM is) may only open secure
+ * WebSockets, so it takes the lab's wss:// URLs; over http:// the ws:// ones. A server run as a
+ * cluster (server1) lists every node, space-separated, in failover order.
  */
 function serverUrl(info) {
-  return document.location.protocol === 'https:' && info.wssUrl ? info.wssUrl : info.wsUrl;
+  const secure = document.location.protocol === 'https:' && info.wssUrl;
+  const urls = secure ? info.wssUrls : info.wsUrls;
+  if (Array.isArray(urls) && urls.length) return urls.join(' ');
+  return secure ? info.wssUrl : info.wsUrl;
 }
 
 /** The account to show on a server: the one named here if the lab has it, else its first one. */
