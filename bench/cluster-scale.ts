@@ -115,7 +115,7 @@ ${auth ? '      [field1]\n' : ''}      User-Agent: lab-scale
 ${register(false, true)}
   <recv response="401" auth="true"/>
 ${register(true, false)}
-  <recv response="200" rtd="1"/>
+  <recv response="200" rtd="1" repeat_rtd="true"/>
   <nop><action><add assign_to="n" value="1"/><test assign_to="more" variable="n" compare="less_than" value="${refreshes + 1}"/></action></nop>
   <nop condexec="more"><action><log message="refresh"/></action></nop>
   <pause milliseconds="15000" condexec="more"/>
@@ -135,7 +135,10 @@ interface SippRun {
 }
 
 /** Runs SIPp against one node's UDP port; resolves when it exits. */
-function runSipp(dir: string, name: string, scenario: string, csv: string, port: number, users: number, stop: AbortSignal): Promise<SippRun> {
+function runSipp(dir: string, name: string, scenarioXml: string, csv: string, port: number, users: number, stop: AbortSignal): Promise<SippRun> {
+  // a scenario file per run: SIPp names its rtt file after it (<name>_<pid>_rtt.csv)
+  const scenario = path.join(dir, `${name}.xml`);
+  fs.writeFileSync(scenario, scenarioXml);
   const args = [
     `127.0.0.1:${port}`,
     '-sf', scenario,
@@ -186,14 +189,14 @@ function readStat(file: string): { successful: number; failed: number } {
   }
 }
 
-/** SIPp's rtt file (`<scenario>_<pid>_rtt.csv`): `date_ms;date;response_time_ms;rtd_no`. */
+/** SIPp's rtt file (`<scenario>_<pid>_rtt.csv`): `Date_ms;response_time_ms;rtd_no`. */
 function readRtt(dir: string, name: string): number[] {
   const out: number[] = [];
   for (const f of fs.readdirSync(dir)) {
     if (!f.startsWith(`${name}_`) || !f.endsWith('_rtt.csv')) continue;
     for (const line of fs.readFileSync(path.join(dir, f), 'utf8').split('\n').slice(1)) {
       const parts = line.split(';');
-      const ms = Number(parts[2]);
+      const ms = Number(parts[1]);
       if (parts.length >= 3 && Number.isFinite(ms)) out.push(ms);
     }
   }
@@ -247,8 +250,7 @@ export async function measureClusterScale(o: ClusterScaleOptions) {
   const caller = account('30900');
   const callee = account('30901');
   const dir = fs.mkdtempSync(path.join(lab.dir, 'scale-'));
-  const scenario = path.join(dir, 'register.xml');
-  fs.writeFileSync(scenario, registrationScenario(o.refreshes));
+  const scenario = registrationScenario(o.refreshes);
   const half = Math.ceil(sippAccounts.length / 2);
   const csvs = [sippAccounts.slice(0, half), sippAccounts.slice(half)].map((list, i) => {
     const file = path.join(dir, `users-${i}.csv`);

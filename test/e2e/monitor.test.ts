@@ -12,7 +12,7 @@ import type { CallIn } from '../../lab/pstn.js';
 import type { MonitorEvent, MonitorExtension, MonitorSnapshot } from '../../lab/provisioning/monitor.js';
 import { startProvisioningServer, type ProvisioningServer } from '../../lab/provisioning/server.js';
 import { startParkOrbit } from '../../lab/park-orbit/park-orbit.js';
-import { openPhonePage, Phone, sipFrames, toneWav, until, withLab, type CallSnapshot } from './harness.js';
+import { connect, openPhonePage, Phone, sipFrames, toneWav, until, withLab, type CallSnapshot } from './harness.js';
 
 const LINKED: Record<ServerName, Record<string, string>> = {
   server1: { prefix: '11', 'linked-servers': JSON.stringify([{ prefix: '12', label: 'Osaka' }]) },
@@ -333,11 +333,7 @@ describe('concurrent calls and the supervisor monitor', () => {
     assert.equal(forward.status, 200);
     await s1.setCallLimit(1);
     try {
-      const carolRings = (await carol.events('softphone-incoming-call')).length;
-      await alice.invoke('call', '4000');
-      const ring = await carol.waitForEvent('softphone-incoming-call', { count: carolRings + 1 });
-      await carol.invoke('answer', ring.detail.call!.id);
-      await until(async () => (await alice.calls()).some((c) => c.state === 'established'), 'alice established');
+      await connect(alice, carol);
       assert.deepEqual(await counts(), [1, 0]);
 
       // a PSTN caller for nora: server1 is full, bob on the linked server rings with the caller's number
