@@ -104,10 +104,10 @@ async function startWebOnFreePort(
 async function main(): Promise<void> {
   let lab: Lab;
   try {
-    lab = await startLab({ fixedPorts: true, tls: true, pbx: true });
+    lab = await startLab({ fixedPorts: true, tls: true, pbx: true, cluster: true });
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\nStarting the lab on free ports instead.\n`);
-    lab = await startLab({ tls: true, pbx: true });
+    lab = await startLab({ tls: true, pbx: true, cluster: true });
   }
   const tls = lab.tls;
   if (!tls) throw new Error('the lab started without TLS');
@@ -124,14 +124,14 @@ async function main(): Promise<void> {
   const prov: ProvisioningServer = await startProvisioningServer({
     dbFile: lab.dbFile,
     domain: s1.domain,
-    servers: [s1.wsUrl, lab.servers.server2.wsUrl],
+    servers: [...lab.wsUrls('server1'), lab.servers.server2.wsUrl],
     registrations: `http://127.0.0.1:${s1.wsPort}/RPC`,
     range: { from: 100, to: 699 },
     // the supervisor's view of both servers (GET /monitor, /monitor/events)
     monitor: {
       servers: SERVER_NAMES.map((name) => {
         const s = lab.servers[name];
-        return { name, prefix: s.prefix, domain: s.domain, rpc: `http://127.0.0.1:${s.wsPort}/RPC` };
+        return { name, prefix: s.prefix, domain: s.domain, rpc: lab.nodes[name].map((n) => `http://127.0.0.1:${n.wsPort}/RPC`) };
       }),
     },
   });
@@ -177,6 +177,10 @@ async function main(): Promise<void> {
   for (const name of SERVER_NAMES) {
     const s = lab.servers[name];
     lines.push(`  ${name}  ${s.domain}  prefix ${s.prefix}  ${s.wsUrl}  ${s.wssUrl ?? ''}  (SIP udp/tcp 127.0.0.1:${s.sipPort})`);
+    for (const n of lab.nodes[name].slice(1)) {
+      lines.push(`  ${name} node ${n.node} (registrar cluster, DMQ)  ${n.wsUrl}  ${n.wssUrl ?? ''}  (SIP udp/tcp 127.0.0.1:${n.sipPort})`);
+    }
+    if (lab.nodes[name].length > 1) lines.push(`      phones list both nodes: server="${lab.wsUrls(name).join(' ')}"`);
     for (const a of lab.accounts[name]) {
       const who = a.displayName ? ` (${a.displayName})` : '';
       lines.push(`      ${a.extension}@${a.domain}${who}  password: ${a.password}`);
