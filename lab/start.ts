@@ -11,10 +11,13 @@
  *   http://127.0.0.1:8080/lab.json   the lab's WebSocket URLs (ws and wss), domains, prefixes, accounts,
  *                                    desk phones and PSTN numbers
  *   POST /pbx/call-in {extension, server, from}   the carrier calls an extension (the demo's "carrier calls" buttons)
+ *   POST /media-relay {delayMs, jitterMs, lossPct} the impaired line's delay, jitter and loss (the demo's
+ *                                    "Impaired line" buttons; lab/media-relay.ts)
  */
 import path from 'node:path';
 import { startLab, LAB_DESK_PHONES, LAB_SERVERS, SERVER_NAMES, REPO_ROOT, type Lab, type ServerName } from './lab.js';
 import { CARRIER_TONES, PSTN_NUMBERS } from './pstn.js';
+import { MediaRelay } from './media-relay.js';
 import { jsonRoute, startWebServer, type RouteHandler, type WebServer } from './web.js';
 import { trustSpkiArgs } from './chromium.mjs';
 import { launchLabChromium } from './park-orbit/browser.js';
@@ -55,25 +58,44 @@ export function pbxInfo(lab: Lab): unknown {
   };
 }
 
-/** POST /pbx/call-in `{ extension, server, from }`: the carrier calls a lab extension. */
-function callInRoute(lab: Lab): RouteHandler {
+/** A POST route with a JSON body: `handle`'s result is the 200 reply, its error a 400 naming the problem. */
+function jsonPost(handle: (body: Record<string, unknown>) => Promise<unknown>): RouteHandler {
   return async (req, res) => {
     const reply = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(JSON.stringify(body));
     };
-    if (req.method !== 'POST' || !lab.carrier) return reply(405, { message: 'POST, with the PBX parts running' });
+    if (req.method !== 'POST') return reply(405, { message: 'POST only' });
     let body = '';
     for await (const chunk of req) body += String(chunk);
     try {
-      const { extension, server, from } = JSON.parse(body) as { extension?: string; server?: ServerName; from?: string };
-      const s = lab.servers[server ?? 'server1'];
-      if (!s) throw new Error(`no server '${String(server)}'`);
-      await lab.carrier.callIn(String(extension), String(from ?? '+48601234567'), { port: s.sipPort, domain: s.domain });
-      reply(200, { ok: true });
+      reply(200, await handle(JSON.parse(body || '{}') as Record<string, unknown>));
     } catch (err) {
       reply(400, { message: (err as Error).message });
     }
+  };
+}
+
+/** POST /pbx/call-in `{ extension, server, from }`: the carrier calls a lab extension. */
+function callInRoute(lab: Lab): RouteHandler {
+  return jsonPost(async ({ extension, server, from }) => {
+    if (!lab.carrier) throw new Error('the PBX parts are not running');
+    const s = lab.servers[(server as ServerName | undefined) ?? 'server1'];
+    if (!s) throw new Error(`no server '${String(server)}'`);
+    await lab.carrier.callIn(String(extension), String(from ?? '+48601234567'), { port: s.sipPort, domain: s.domain });
+    return { ok: true };
+  });
+}
+
+/**
+ * The demo's impaired line (lab/media-relay.ts): POST /media-relay `{ delayMs, jitterMs, lossPct }`
+ * (any of them) sets the impairment and answers it with the relay's counters; POST /media-relay/port
+ * `{ port, address }` answers `{ port }`, the stand-in a page (lab/media-relay.page.js) sends to.
+ */
+function mediaRelayRoutes(relay: MediaRelay): Record<string, RouteHandler> {
+  return {
+    '/media-relay': jsonPost(async (impairment) => ({ ...relay.set(impairment), ...(await relay.stats()) })),
+    '/media-relay/port': jsonPost(async ({ port, address }) => ({ port: await relay.portFor(Number(port), String(address ?? '127.0.0.1')) })),
   };
 }
 
@@ -144,8 +166,10 @@ async function main(): Promise<void> {
     },
   });
   await seedDemoAgent(prov.url);
-  const web = await startWebOnFreePort(() => labInfo(lab, prov.url), WEB_PORT, { '/pbx/call-in': callInRoute(lab) });
-  const secureWeb = await startWebOnFreePort(() => labInfo(lab, prov.url), HTTPS_PORT, { '/pbx/call-in': callInRoute(lab) }, tls);
+  const relay = new MediaRelay();
+  const routes = { '/pbx/call-in': callInRoute(lab), ...mediaRelayRoutes(relay) };
+  const web = await startWebOnFreePort(() => labInfo(lab, prov.url), WEB_PORT, routes);
+  const secureWeb = await startWebOnFreePort(() => labInfo(lab, prov.url), HTTPS_PORT, routes, tls);
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -154,6 +178,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${signal}: stopping the lab...\n`);
     await web.close();
     await secureWeb.close();
+    await relay.close();
     await prov.close();
     for (const orbit of orbits) await orbit.stop();
     await browser.close();
@@ -200,6 +225,8 @@ async function main(): Promise<void> {
     lines.push(`      the carrier calls in: POST ${web.url}/pbx/call-in {"extension":"3999","server":"server1","from":"+48601234567"} (or the demo's button)`);
     lines.push(`  rtpengine: ng udp 127.0.0.1:${lab.rtpengine?.options.ngPort}, rtpengine-ctl -ip 127.0.0.1 -port ${lab.rtpengine?.options.cliPort} list sessions all`);
   }
+  lines.push('', `  Impaired line: the demo's A <-> B calls can go through a UDP relay with delay, jitter and loss`);
+  lines.push(`      (demo section "Impaired line", or POST ${web.url}/media-relay {"delayMs":250,"jitterMs":0,"lossPct":0})`);
   lines.push('  Ctrl-C stops everything.', '');
   process.stdout.write(lines.join('\n') + '\n');
 }
