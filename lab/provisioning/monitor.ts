@@ -17,6 +17,10 @@
  * server1, `113999` for 2099 of server2), an external number as it is.
  */
 import { kamailioRpc, parseUlDump } from './registrations.js';
+// The body and events are the API's (API.md "Supervisor view"), the same types the element reads.
+import type { MonitorCall, MonitorCallChange, MonitorExtension, MonitorServer } from '../../src/monitor/types.js';
+
+export type { MonitorCall, MonitorExtension };
 
 export interface MonitorServerConfig {
   /** Name shown in the monitor, e.g. `server1`. */
@@ -41,36 +45,10 @@ export interface MonitorOptions {
   parkSlots?: string;
 }
 
-export interface MonitorServerEntry {
-  name: string;
-  prefix: string;
-  /** Channels in use (kamailio.cfg CALLS); null while the server cannot be asked. */
-  concurrentCalls: number | null;
-  /** The concurrent-call limit, 0 = none; null while the server cannot be asked. */
-  limit: number | null;
-  /** Calls sitting in a park slot of this server, linked servers' calls included. */
-  parkedCalls: number;
+/** A server of the monitor; `online` is always sent by this server. */
+export interface MonitorServerEntry extends MonitorServer {
   /** False while the server does not answer JSON-RPC (addition to API.md). */
   online: boolean;
-}
-
-export interface MonitorCall {
-  /** The SIP Call-ID (the same on both servers for a linked call). */
-  id: string;
-  direction: 'inbound' | 'outbound';
-  remote: string;
-  /** Epoch ms: when it was answered, or when it started ringing. */
-  since: number;
-  state: 'ringing' | 'established';
-}
-
-export interface MonitorExtension {
-  number: string;
-  server: string;
-  registered: boolean;
-  agent?: string;
-  status?: string;
-  calls: MonitorCall[];
 }
 
 export interface MonitorSnapshot {
@@ -83,7 +61,7 @@ export type MonitorEvent =
   | { event: 'snapshot'; data: MonitorSnapshot }
   | { event: 'server'; data: MonitorServerEntry }
   | { event: 'extension'; data: MonitorExtension }
-  | { event: 'call'; data: { server: string; extension: string; call: MonitorCall | (Omit<MonitorCall, 'state'> & { state: 'ended' }) } };
+  | { event: 'call'; data: MonitorCallChange };
 
 /** A dialog of `dlg.list`, with the variables kamailio.cfg CALLS sets. */
 export interface KamailioDialog {

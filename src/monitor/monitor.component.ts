@@ -1,6 +1,7 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { SoftPhoneError } from '../errors.js';
-import { isRtl, matchLanguage, type Language } from '../i18n/language.js';
+import { DocumentLanguage } from '../i18n/document-language.js';
+import type { Language } from '../i18n/language.js';
 import { checkProvisioningUrl } from '../provisioning/url.js';
 import { emitMonitor } from './events.js';
 import { monitorTranslator, type MonitorMessageKey, type MonitorTranslate } from './messages.js';
@@ -123,7 +124,7 @@ export class SoftPhoneMonitor extends LitElement {
   #streamKey: string | undefined;
   #streamOptions: MonitorStreamOptions | undefined;
   #clock: ReturnType<typeof setInterval> | undefined;
-  #langObserver: MutationObserver | undefined;
+  readonly #language = new DocumentLanguage(this, () => this.lang);
 
   constructor() {
     super();
@@ -145,15 +146,10 @@ export class SoftPhoneMonitor extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.#restartStream();
-    if (typeof MutationObserver !== 'undefined') {
-      this.#langObserver = new MutationObserver(() => this.requestUpdate());
-      this.#langObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['lang'] });
-    }
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.#langObserver?.disconnect();
     this.#stopStream();
     this.#streamKey = undefined;
     this.#tick(false);
@@ -238,10 +234,6 @@ export class SoftPhoneMonitor extends LitElement {
     }
   }
 
-  #language(): Language {
-    return matchLanguage(this.lang) ?? matchLanguage(globalThis.document?.documentElement.lang) ?? 'en';
-  }
-
   #sort(key: SortKey): void {
     if (this.sortBy === key) {
       this.sortDirection = this.sortDirection === 'ascending' ? 'descending' : 'ascending';
@@ -258,10 +250,10 @@ export class SoftPhoneMonitor extends LitElement {
   }
 
   override render(): TemplateResult {
-    const lang = this.#language();
+    const lang = this.#language.language;
     const t = monitorTranslator(lang);
     const shown = this.shownExtensions;
-    return html`<div part="base" class="base" dir=${isRtl(lang) ? 'rtl' : 'ltr'} lang=${lang}>
+    return html`<div part="base" class="base" dir=${this.#language.dir} lang=${lang}>
       <div part="header" class="header">
         <h2>${t('title')}</h2>
         <p part="connection" class="conn" role="status" data-state=${this.connectionState}><span class="dot"></span>${t(`conn.${this.connectionState}`)}</p>
