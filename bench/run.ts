@@ -28,6 +28,7 @@ import type { CallIn } from '../lab/pstn.js';
 import { launchLabChromium } from '../lab/park-orbit/browser.js';
 import { startWebServer, type WebServer } from '../lab/web.js';
 import { bundleReport, type BundleReport } from './bundle.js';
+import { measureClusterScale } from './cluster-scale.js';
 import type { Account, BenchApi, CallResult, InboundResult, Mark, PlainVariant, RegisterResult } from './pages/bench-page.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -40,6 +41,24 @@ const ONLY = process.argv
   ?.slice('--only='.length)
   .split(',')
   .filter(Boolean);
+/**
+ * `--scale`: only the registrar cluster under load (bench/cluster-scale.ts): 1,000 SIPp extensions
+ * and 100 elements (`--scale-users=N`, `--scale-elements=N`, `--scale-refreshes=N` rounds of 15 s).
+ */
+const SCALE = process.argv.includes('--scale');
+const arg = (name: string, fallback: number): number => {
+  const v = process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const n = Number(v);
+  if (v === undefined) return fallback;
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}=${v}: a whole number of 1 or more`);
+  return n;
+};
+const SCALE_RUN = {
+  users: arg('scale-users', QUICK ? 100 : 1000),
+  elements: arg('scale-elements', QUICK ? 10 : 100),
+  refreshes: arg('scale-refreshes', QUICK ? 1 : 4),
+  calls: QUICK ? 3 : 10,
+};
 const N = QUICK
   ? { register: 5, warm: 5, cold: 3, memoryCalls: 20, scale: 20, samplerRounds: 2, pbx: 3 }
   : { register: 20, warm: 20, cold: 20, memoryCalls: 200, scale: 100, samplerRounds: 5, pbx: 10 };
@@ -879,6 +898,25 @@ function printReport(r: Results): void {
         `${p.ratios.callInAnsweredToEstablishedVsElementEstablished} x element -> element call() -> established)`,
     );
   }
+  if (r.clusterScale) {
+    const c = r.clusterScale;
+    out.push(`\nRegistrar cluster under load (server1 on 2 Kamailio nodes, DMQ): ${c.sippUsers} SIPp extensions + ${c.elements} elements, refreshing every 15 s, ${c.loadSeconds} s`);
+    out.push(
+      table([
+        ['figure', 'value'],
+        ['SIPp users registered and refreshed every time', `${c.registration.sippUsersAllRefreshesOk} of ${c.sippUsers} (${c.registration.successRate} %), failed ${c.registration.sippUsersFailed}`],
+        ['bindings held by each node during the load (lowest share)', `${c.registration.minHeldShare} % of ${c.registration.expectedBindings}`],
+        [`${c.elements} elements registered`, `${ms(c.registration.elementsRegisteredMs)} (sockets retried: ${c.registration.elementSocketsRetried})`],
+        ['SIPp REGISTER -> 401 -> REGISTER -> 200', `median ${ms(c.refresh.exchangeMs.median)}, p95 ${ms(c.refresh.exchangeMs.p95)}, max ${ms(c.refresh.exchangeMs.max)} (${c.refresh.exchangeMs.n} exchanges)`],
+        ['lowest seconds left on any binding (30 s, refreshed every 15 s)', `${c.refresh.minSecondsLeft} s`],
+        ['call set-up node a -> node b, no load', `median ${ms(c.calls.unloaded.median)}, p95 ${ms(c.calls.unloaded.p95)} (${c.calls.unloaded.n})`],
+        ['call set-up node a -> node b, under load', `median ${ms(c.calls.loaded.median)}, p95 ${ms(c.calls.loaded.p95)} (${c.calls.loaded.n}); ratio ${c.calls.ratioMedian}`],
+        ['node a: CPU over the load, memory (PSS) idle / peak', `${c.nodes.a.cpuPercent} %, ${c.nodes.a.pssIdleMB} / ${c.nodes.a.pssPeakMB} MB (${c.nodes.a.processes} processes)`],
+        ['node b: CPU over the load, memory (PSS) idle / peak', `${c.nodes.b.cpuPercent} %, ${c.nodes.b.pssIdleMB} / ${c.nodes.b.pssPeakMB} MB (${c.nodes.b.processes} processes)`],
+      ]),
+    );
+    for (const e of c.sippErrors) out.push(`SIPp: ${e}`);
+  }
   console.log(out.join('\n'));
 }
 
@@ -893,6 +931,7 @@ interface Results {
   sampler?: Awaited<ReturnType<typeof measureSampler>>;
   scale?: Awaited<ReturnType<typeof measureScale>>;
   pbx?: Awaited<ReturnType<typeof measurePbx>>;
+  clusterScale?: Awaited<ReturnType<typeof measureClusterScale>>;
   liveAtEnd?: { peerConnections: number; tracks: number };
   errors: string[];
 }
@@ -914,6 +953,7 @@ async function main(): Promise<void> {
     errors: [],
   };
   const step = async (name: string, fn: () => Promise<void>): Promise<void> => {
+    if (SCALE !== (name === 'cluster scale')) return;
     if (ONLY && !ONLY.includes(name.split(' ')[0]!)) return;
     const t0 = Date.now();
     console.log(`${name}...`);
@@ -932,11 +972,11 @@ async function main(): Promise<void> {
   if (!existsSync(bundleFile)) throw new Error(`${bundleFile} is missing: run npm run build first`);
   const bundleJs = PROFILE ? await readableBundle() : readFileSync(bundleFile);
   try {
-    if (!PROFILE) await step('bundle', async () => {
+    if (!PROFILE && !SCALE) await step('bundle', async () => {
       results.bundle = await bundleReport(bundleJs);
     });
 
-    lab = await startLab({ servers: ['server1'] });
+    lab = await startLab({ servers: ['server1'], cluster: SCALE });
     const server = lab.servers.server1.wsUrl;
     const domain = lab.servers.server1.domain;
     db = openAccountsDb(lab.dbFile);
@@ -990,7 +1030,22 @@ async function main(): Promise<void> {
     const cdp = await opened.context.newCDPSession(opened.page);
     await cdp.send('Performance.enable');
     const main = { ...opened, cdp };
-    if (PROFILE) {
+    if (SCALE) {
+      await step('cluster scale', async () => {
+        results.clusterScale = await measureClusterScale({
+          lab: l,
+          db: db!,
+          created,
+          openPage: () => openBenchPage(b, w),
+          browser: b,
+          sippUsers: SCALE_RUN.users,
+          elements: SCALE_RUN.elements,
+          refreshes: SCALE_RUN.refreshes,
+          calls: SCALE_RUN.calls,
+          progress,
+        });
+      });
+    } else if (PROFILE) {
       try {
         await profile(main.page, cdp, server, acc);
       } finally {
@@ -1002,7 +1057,7 @@ async function main(): Promise<void> {
       await step('registration', async () => {
         results.registration = await measureRegistration(main.page, main.cdp, server, acc);
       });
-      if (!ONLY || ONLY.includes('warm') || ONLY.includes('memory') || ONLY.includes('sampler')) await setUpPairs(main.page, server, acc);
+      if (!SCALE && (!ONLY || ONLY.includes('warm') || ONLY.includes('memory') || ONLY.includes('sampler'))) await setUpPairs(main.page, server, acc);
       await step('warm calls', async () => {
         const warm = await measureWarmCalls(main.page, main.cdp);
         results.calls.warm = { ...summarizeCalls(warm.results), mainThreadPerCall: warm.mainThread };

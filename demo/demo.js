@@ -1,4 +1,4 @@
-/* global document, fetch, customElements, CustomEvent */
+/* global document, fetch, customElements, CustomEvent, window */
 // The manual-testing page: two phones on the lab (one per server), an agent phone that logs in through
 // the lab's provisioning server, a language switcher and a log of every softphone-* event. Plain
 // JavaScript: no build step, the page loads the bundle as it ships.
@@ -67,18 +67,48 @@ function showTryThese(lab, phones, run) {
     row(number, `PSTN: ${what}`, [['Phone A calls', () => run('A', () => phones.a.call(number))]]);
   }
   const callIn = (phone, extension, server) => async () => {
-    const res = await fetch('/pbx/call-in', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ extension, server, from: pbx.pstn.callInFrom }),
-    });
-    if (!res.ok) throw Object.assign(new Error((await res.json()).message), { code: `HTTP ${res.status}` });
+    await post('/pbx/call-in', { extension, server, from: pbx.pstn.callInFrom });
   };
   row(pbx.pstn.callInFrom, `PSTN caller: the carrier calls in (${t.caller} Hz)`, [
     ['calls phone A', () => run('A', callIn('A', phones.a.getAttribute('extension'), 'server1'))],
     ['calls phone B', () => run('B', callIn('B', phones.b.getAttribute('extension'), 'server2'))],
   ]);
   document.getElementById('try').hidden = false;
+}
+
+/** POSTs JSON to the lab; resolves with its JSON answer, rejects with its message. */
+async function post(pathname, body) {
+  const res = await fetch(pathname, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const answer = await res.json();
+  if (!res.ok) throw Object.assign(new Error(answer.message), { code: `HTTP ${res.status}` });
+  return answer;
+}
+
+/**
+ * The impaired line: while the box is ticked, the page's new calls take the lab's relay
+ * (/lab/media-relay.page.js rewrites their remote candidates to the relay's stand-ins), and the
+ * buttons set its delay, jitter and loss.
+ */
+async function showImpairedLine(run) {
+  const section = document.getElementById('impair');
+  const state = document.getElementById('impair-status');
+  const show = (a) => {
+    state.textContent = `now: ${a.delayMs} ms delay, 0-${a.jitterMs} ms jitter, ${a.lossPct} % loss; ${a.forwarded} packets relayed`;
+  };
+  try {
+    show(await post('/media-relay', {}));
+  } catch {
+    return; // a lab without the relay
+  }
+  const box = document.getElementById('impair-on');
+  box.addEventListener('change', () => {
+    if (box.checked) window.__mediaRelayPort = async (port, address) => (await post('/media-relay/port', { port, address })).port;
+    else delete window.__mediaRelayPort;
+  });
+  for (const button of document.querySelectorAll('[data-impair]')) {
+    button.addEventListener('click', () => run(async () => show(await post('/media-relay', JSON.parse(button.dataset.impair)))));
+  }
+  section.hidden = false;
 }
 
 async function main() {
@@ -121,6 +151,7 @@ async function main() {
     });
   }
   showTryThese(lab, { a, b }, (phone, work) => work().catch((err) => addRow(phone, 'demo: rejected', { code: err.code, message: err.message })));
+  await showImpairedLine((work) => work().catch((err) => addRow('relay', 'demo: rejected', { code: err.code, message: err.message })));
   languageSwitcher();
   document.dispatchEvent(new CustomEvent('demo-ready'));
 }

@@ -20,7 +20,11 @@ export async function loadLab(statusEl) {
  * WebSockets, so it takes the lab's wss:// URL; over http:// the ws:// one.
  */
 export function serverUrl(info) {
-  return document.location.protocol === 'https:' && info.wssUrl ? info.wssUrl : info.wsUrl;
+  const secure = document.location.protocol === 'https:' && info.wssUrl;
+  // A server run as a cluster (server1) lists every node, space-separated, in failover order.
+  const urls = secure ? info.wssUrls : info.wsUrls;
+  if (Array.isArray(urls) && urls.length) return urls.join(' ');
+  return secure ? info.wssUrl : info.wsUrl;
 }
 
 /** The account to show on a server: the one named here if the lab has it, else its first one. */

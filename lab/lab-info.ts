@@ -18,7 +18,20 @@ export function labInfo(lab: Lab, provisioningUrl?: string): unknown {
       SERVER_NAMES.map((name) => {
         const s = lab.servers[name];
         // wssUrl: what a page served over https:// must use (it cannot open ws:// to a network host)
-        return [name, { wsUrl: s.wsUrl, wssUrl: s.wssUrl, domain: s.domain, prefix: s.prefix, running: s.pid !== undefined }];
+        const nodes = lab.nodes[name];
+        return [
+          name,
+          {
+            wsUrl: s.wsUrl,
+            wssUrl: s.wssUrl,
+            // every node of the server, failover order (server1 is a cluster of two)
+            wsUrls: nodes.map((n) => n.wsUrl),
+            wssUrls: nodes.map((n) => n.wssUrl),
+            domain: s.domain,
+            prefix: s.prefix,
+            running: s.pid !== undefined,
+          },
+        ];
       }),
     ),
     accounts: lab.accounts,

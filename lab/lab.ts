@@ -54,6 +54,11 @@ export interface LabAccount {
 
 export interface LabServer {
   readonly name: ServerName;
+  /**
+   * Which node of its server's cluster: 'a' (the only one without a cluster) or 'b' (the second
+   * server1 node of `startLab({ cluster: true })`).
+   */
+  readonly node: 'a' | 'b';
   readonly domain: string;
   readonly prefix: string;
   /** ws://127.0.0.1:<wsPort> */
@@ -90,7 +95,10 @@ export interface LabServer {
   concurrentCalls(): Promise<number>;
   /** The concurrent-call limit now in force (0: none). */
   callLimit(): Promise<number>;
-  /** Changes the limit on the running server (0: none); a restart goes back to `startLab`'s `callLimit`. */
+  /**
+   * Changes the limit on the running server (0: none), on every running node of its cluster; a
+   * restart goes back to `startLab`'s `callLimit`.
+   */
   setCallLimit(limit: number): Promise<void>;
 }
 
@@ -108,7 +116,15 @@ export interface LabBinding {
 }
 
 export interface Lab {
+  /** Each server; with `cluster: true`, server1 here is its node 'a'. */
   readonly servers: Record<ServerName, LabServer>;
+  /**
+   * Every node of each server: `[servers.server1]`, or with `cluster: true` `[node a, node b]` for
+   * server1 (both serve server1.test, share registrations and dialog profiles over DMQ).
+   */
+  readonly nodes: Record<ServerName, LabServer[]>;
+  /** The WebSocket URLs a phone of this server lists, in failover order (both nodes with a cluster). */
+  wsUrls(name: ServerName): string[];
   readonly accounts: Record<ServerName, LabAccount[]>;
   /** The media relay (only with `pbx: true`). */
   readonly rtpengine: Rtpengine | undefined;
@@ -158,6 +174,12 @@ export interface LabOptions {
    * `{ server1: 3 }`. Absent or 0: no limit. Changeable later with `server.setCallLimit(n)`.
    */
   callLimit?: Partial<Record<ServerName, number>>;
+  /**
+   * server1 as a cluster of two Kamailio nodes (kamailio.cfg CLUSTER): node 'a' is
+   * `servers.server1`, node 'b' is `nodes.server1[1]`; registrations and the dialog profiles are
+   * shared over DMQ, server2 reaches either node.
+   */
+  cluster?: boolean;
 }
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -172,8 +194,13 @@ export const LAB_SERVERS: Record<ServerName, { domain: string; prefix: string; w
   server2: { domain: 'server2.test', prefix: '12', wsPort: 8090, wssPort: 8091, sipPort: 5082 },
 };
 
+/** The fixed ports of server1's second node (`npm start` runs the cluster). */
+export const CLUSTER_NODE_B_PORTS = { wsPort: 8092, wssPort: 8093, sipPort: 5084 };
+
 interface ServerPorts {
   wsPort: number;
+  /** With a cluster (server1 only): the second node's ports. */
+  b?: { wsPort: number; wssPort?: number; sipPort: number };
   /** Only with TLS. */
   wssPort?: number;
   sipPort: number;
@@ -282,7 +309,7 @@ function killStaleRuns(): void {
       continue; // no owner file: not ours to judge
     }
     killStalePbxProcesses(path.join(LAB_RUNS_DIR, run));
-    for (const name of SERVER_NAMES) {
+    for (const name of [...SERVER_NAMES, 'server1-b']) {
       const pidFile = path.join(LAB_RUNS_DIR, run, `${name}.pid`);
       let pid: number;
       try {
@@ -457,8 +484,17 @@ export function shvValue(result: unknown): number {
   return n;
 }
 
+/** The cluster wiring of one node (kamailio.cfg CLUSTER). */
+interface NodeLinks {
+  /** The other node of this server's cluster. */
+  mateSipPort?: number;
+  /** The linked server's second node. */
+  peer2SipPort?: number;
+}
+
 class KamailioServer implements LabServer {
   readonly name: ServerName;
+  readonly node: 'a' | 'b';
   readonly domain: string;
   readonly prefix: string;
   readonly wsPort: number;
@@ -472,6 +508,8 @@ class KamailioServer implements LabServer {
   diedOnItsOwn = false;
   /** -A CALL_LIMIT=<n> at every start (startLab's `callLimit`). */
   startCallLimit: number | undefined;
+  /** The other nodes of this server's cluster. */
+  mates: KamailioServer[] = [];
 
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
@@ -485,8 +523,10 @@ class KamailioServer implements LabServer {
     private readonly dbFile: string,
     private readonly tls: { config: string; ca: Buffer } | undefined,
     private readonly pbx?: PbxPorts,
+    private readonly links: NodeLinks & { node?: 'a' | 'b' } = {},
   ) {
     this.name = name;
+    this.node = links.node ?? 'a';
     this.domain = LAB_SERVERS[name].domain;
     this.prefix = LAB_SERVERS[name].prefix;
     this.wsPort = ports.wsPort;
@@ -494,9 +534,10 @@ class KamailioServer implements LabServer {
     if (tls && this.wssPort === undefined) throw new Error(`${name}: TLS without a wss port`);
     this.sipPort = ports.sipPort;
     this.peerSipPort = ports.peerSipPort;
-    this.logFile = path.join(labDir, `${name}.log`);
-    this.pidFile = path.join(labDir, `${name}.pid`);
-    this.runDir = path.join(labDir, name);
+    const file = this.node === 'a' ? name : `${name}-${this.node}`;
+    this.logFile = path.join(labDir, `${file}.log`);
+    this.pidFile = path.join(labDir, `${file}.pid`);
+    this.runDir = path.join(labDir, file);
   }
 
   get wsUrl(): string {
@@ -527,9 +568,16 @@ class KamailioServer implements LabServer {
       '-A', `WS_PORT=${this.wsPort}`,
       '-A', `PEER_SIP_PORT=${this.peerSipPort}`,
       '-A', `DBURL="sqlite://${this.dbFile}"`,
+      '-A', `PROV_SQLCON="prov=>sqlite://${this.dbFile}"`,
     ];
     if (this.tls) args.push('-A', 'WITH_TLS', '-A', `WSS_PORT=${this.wssPort}`, '-A', `TLS_CFG="${this.tls.config}"`);
     if (this.name === 'server2') args.push('-A', 'SERVER2');
+    const { mateSipPort, peer2SipPort } = this.links;
+    if (mateSipPort !== undefined) {
+      args.push('-A', `MATE_SIP_PORT=${mateSipPort}`);
+      args.push('-A', `DMQ_SELF="sip:127.0.0.1:${this.sipPort}"`, '-A', `DMQ_MATE="sip:127.0.0.1:${mateSipPort}"`);
+    }
+    if (peer2SipPort !== undefined) args.push('-A', `PEER2_SIP_PORT=${peer2SipPort}`);
     if (this.pbx) {
       args.push('-A', 'WITH_RTPENGINE', '-A', `RTPENGINE_SOCK="udp:127.0.0.1:${this.pbx.ngPort}"`);
       args.push('-A', `CARRIER_PORT=${this.pbx.carrierPort}`, '-A', `CARRIER_IN_PORT=${this.pbx.carrierInPort}`);
@@ -550,7 +598,7 @@ class KamailioServer implements LabServer {
 
   private async doStart(): Promise<void> {
     fs.mkdirSync(this.runDir, { recursive: true });
-    fs.appendFileSync(this.logFile, `\n===== [lab] ${new Date().toISOString()} starting ${this.name}: ${KAMAILIO} ${this.args().join(' ')}\n`);
+    fs.appendFileSync(this.logFile, `\n===== [lab] ${new Date().toISOString()} starting ${this.name}${this.node === 'a' ? '' : ` node ${this.node}`}: ${KAMAILIO} ${this.args().join(' ')}\n`);
     const logFd = fs.openSync(this.logFile, 'a');
     let child: ChildProcess;
     try {
@@ -675,7 +723,7 @@ class KamailioServer implements LabServer {
 
   async setCallLimit(limit: number): Promise<void> {
     if (!Number.isInteger(limit) || limit < 0) throw new Error(`${this.name}: call limit ${String(limit)} is not a whole number >= 0`);
-    await this.rpc('pv.shvSet', ['call_limit', 'int', limit]);
+    for (const node of [this, ...this.mates]) if (node.running) await node.rpc('pv.shvSet', ['call_limit', 'int', limit]);
   }
 
   async bindings(): Promise<LabBinding[]> {
@@ -746,6 +794,7 @@ function tail(file: string, lines: number): string {
 
 class LabImpl implements Lab {
   readonly servers: Record<ServerName, KamailioServer>;
+  readonly nodes: Record<ServerName, KamailioServer[]>;
   readonly accounts: Record<ServerName, LabAccount[]>;
   readonly dbFile: string;
   readonly dir: string;
@@ -776,10 +825,35 @@ class LabImpl implements Lab {
       server1: LAB_ACCOUNTS.server1.map((a) => ({ ...a })),
       server2: LAB_ACCOUNTS.server2.map((a) => ({ ...a })),
     };
+    const b = ports.server1.b;
     this.servers = {
-      server1: new KamailioServer('server1', { ...ports.server1, peerSipPort: ports.server2.sipPort }, dir, this.dbFile, kamailioTls, pbx),
-      server2: new KamailioServer('server2', { ...ports.server2, peerSipPort: ports.server1.sipPort }, dir, this.dbFile, kamailioTls, pbx),
+      server1: new KamailioServer('server1', { ...ports.server1, peerSipPort: ports.server2.sipPort }, dir, this.dbFile, kamailioTls, pbx, {
+        mateSipPort: b?.sipPort,
+      }),
+      server2: new KamailioServer('server2', { ...ports.server2, peerSipPort: ports.server1.sipPort }, dir, this.dbFile, kamailioTls, pbx, {
+        peer2SipPort: b?.sipPort,
+      }),
     };
+    this.nodes = { server1: [this.servers.server1], server2: [this.servers.server2] };
+    if (b) {
+      this.nodes.server1.push(
+        new KamailioServer('server1', { ...b, peerSipPort: ports.server2.sipPort }, dir, this.dbFile, kamailioTls, pbx, {
+          node: 'b',
+          mateSipPort: ports.server1.sipPort,
+        }),
+      );
+      const [a, nodeB] = this.nodes.server1 as [KamailioServer, KamailioServer];
+      a.mates = [nodeB];
+      nodeB.mates = [a];
+    }
+  }
+
+  wsUrls(name: ServerName): string[] {
+    return this.nodes[name].map((n) => n.wsUrl);
+  }
+
+  private allNodes(): KamailioServer[] {
+    return SERVER_NAMES.flatMap((name) => this.nodes[name]);
   }
 
   deskPhone(extension: string): DeskPhone {
@@ -849,7 +923,7 @@ class LabImpl implements Lab {
   }
 
   killAllSync(): void {
-    for (const s of Object.values(this.servers)) s.killSync();
+    for (const s of this.allNodes()) s.killSync();
     // the PBX parts' processes are killed by lab-process.ts's own exit hook
   }
 
@@ -857,12 +931,12 @@ class LabImpl implements Lab {
     this.stopped ??= (async () => {
       await Promise.allSettled(this.deskPhones.map((p) => p.stop()));
       await this.carrier?.stop().catch(() => undefined);
-      await Promise.allSettled(Object.values(this.servers).map((s) => s.stop()));
+      await Promise.allSettled(this.allNodes().map((s) => s.stop()));
       await this.rtpengine?.stop().catch(() => undefined);
       liveLabs.delete(this);
       if (liveLabs.size === 0) removeHandlers();
       const died =
-        Object.values(this.servers).some((s) => s.diedOnItsOwn) ||
+        this.allNodes().some((s) => s.diedOnItsOwn) ||
         this.deskPhones.some((p) => p.diedOnItsOwn) ||
         this.carrier?.diedOnItsOwn === true ||
         this.rtpengine?.diedOnItsOwn === true;
@@ -905,12 +979,14 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         return { wsPort, sipPort, ...(tls ? { wssPort } : {}) };
       };
       ports = { server1: fixed('server1'), server2: fixed('server2') };
+      if (options.cluster) ports.server1.b = { ...CLUSTER_NODE_B_PORTS, ...(tls ? {} : { wssPort: undefined }) };
       for (const name of which) {
         const p = ports[name];
-        const tcp = [p.wsPort, p.sipPort, ...(p.wssPort === undefined ? [] : [p.wssPort])];
         const busy = [];
-        for (const port of tcp) if (!(await canBindTcp(port))) busy.push(port);
-        if (!(await canBindUdp(p.sipPort))) busy.push(p.sipPort);
+        for (const q of [p, ...(p.b ? [p.b] : [])]) {
+          for (const port of [q.wsPort, q.sipPort, ...(q.wssPort === undefined ? [] : [q.wssPort])]) if (!(await canBindTcp(port))) busy.push(port);
+          if (!(await canBindUdp(q.sipPort))) busy.push(q.sipPort);
+        }
         if (busy.length) {
           throw new Error(`${name}: port ${[...new Set(busy)].join(', ')} in use (another lab running? try without fixed ports)`);
         }
@@ -923,16 +999,18 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         ...(tls ? { wssPort: await freePort(taken, false) } : {}),
       });
       ports = { server1: await free(), server2: await free() };
+      if (options.cluster) ports.server1.b = await free();
     }
-    const pbx = options.pbx ? await pbxPorts(new Set(Object.values(ports).flatMap((p) => [p.wsPort, p.sipPort, ...(p.wssPort ? [p.wssPort] : [])]))) : undefined;
+    const used = Object.values(ports).flatMap((p) => [p, ...(p.b ? [p.b] : [])]).flatMap((p) => [p.wsPort, p.sipPort, ...(p.wssPort ? [p.wssPort] : [])]);
+    const pbx = options.pbx ? await pbxPorts(new Set(used)) : undefined;
     const lab = new LabImpl(dir, ports, ownsDir, options.keepLogs === true, tls, pbx);
-    for (const name of SERVER_NAMES) lab.servers[name].startCallLimit = options.callLimit?.[name];
+    for (const name of SERVER_NAMES) for (const n of lab.nodes[name]) n.startCallLimit = options.callLimit?.[name];
     lab.seedAccounts();
     liveLabs.add(lab);
     installHandlers();
     try {
       await lab.startPbxMedia();
-      await Promise.all(which.map((name) => lab.servers[name].start()));
+      await Promise.all(which.flatMap((name) => lab.nodes[name].map((n) => n.start())));
       await lab.startDeskPhones(which);
       return lab;
     } catch (err) {

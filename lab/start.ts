@@ -5,17 +5,21 @@
  * printed. Ctrl-C (or SIGTERM) stops everything.
  *
  *   http://127.0.0.1:8080/demo/      the demo page (8080 or the next free port), phones on ws://
+ *   http://127.0.0.1:8080/demo/monitor.html   the supervisor's live monitor (<soft-phone-monitor>)
  *   http://127.0.0.1:8080/demo/crm.html   the CRM demo: tel: click-to-dial, screen pop, call notes
  *   https://127.0.0.1:8443/demo/     the same page as a CRM serves it (8443 or the next free port),
  *                                    phones on wss://
  *   http://127.0.0.1:8080/lab.json   the lab's WebSocket URLs (ws and wss), domains, prefixes, accounts,
  *                                    desk phones and PSTN numbers
  *   POST /pbx/call-in {extension, server, from}   the carrier calls an extension (the demo's "carrier calls" buttons)
+ *   POST /media-relay {delayMs, jitterMs, lossPct} the impaired line's delay, jitter and loss (the demo's
+ *                                    "Impaired line" buttons; lab/media-relay.ts)
  */
 import path from 'node:path';
 import { startLab, LAB_DESK_PHONES, LAB_SERVERS, SERVER_NAMES, REPO_ROOT, type Lab, type ServerName } from './lab.js';
 import { DEMO_AGENT, labInfo } from './lab-info.js';
 import { CARRIER_TONES, PSTN_NUMBERS } from './pstn.js';
+import { MediaRelay } from './media-relay.js';
 import { jsonRoute, startWebServer, type RouteHandler, type WebServer } from './web.js';
 import { trustSpkiArgs } from './chromium.mjs';
 import { launchLabChromium } from './park-orbit/browser.js';
@@ -25,25 +29,44 @@ import { startProvisioningServer, type ProvisioningServer } from './provisioning
 const WEB_PORT = Number(process.env.SOFT_PHONE_WEB_PORT ?? 8080);
 const HTTPS_PORT = Number(process.env.SOFT_PHONE_HTTPS_PORT ?? 8443);
 
-/** POST /pbx/call-in `{ extension, server, from }`: the carrier calls a lab extension. */
-function callInRoute(lab: Lab): RouteHandler {
+/** A POST route with a JSON body: `handle`'s result is the 200 reply, its error a 400 naming the problem. */
+function jsonPost(handle: (body: Record<string, unknown>) => Promise<unknown>): RouteHandler {
   return async (req, res) => {
     const reply = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(JSON.stringify(body));
     };
-    if (req.method !== 'POST' || !lab.carrier) return reply(405, { message: 'POST, with the PBX parts running' });
+    if (req.method !== 'POST') return reply(405, { message: 'POST only' });
     let body = '';
     for await (const chunk of req) body += String(chunk);
     try {
-      const { extension, server, from } = JSON.parse(body) as { extension?: string; server?: ServerName; from?: string };
-      const s = lab.servers[server ?? 'server1'];
-      if (!s) throw new Error(`no server '${String(server)}'`);
-      await lab.carrier.callIn(String(extension), String(from ?? '+48601234567'), { port: s.sipPort, domain: s.domain });
-      reply(200, { ok: true });
+      reply(200, await handle(JSON.parse(body || '{}') as Record<string, unknown>));
     } catch (err) {
       reply(400, { message: (err as Error).message });
     }
+  };
+}
+
+/** POST /pbx/call-in `{ extension, server, from }`: the carrier calls a lab extension. */
+function callInRoute(lab: Lab): RouteHandler {
+  return jsonPost(async ({ extension, server, from }) => {
+    if (!lab.carrier) throw new Error('the PBX parts are not running');
+    const s = lab.servers[(server as ServerName | undefined) ?? 'server1'];
+    if (!s) throw new Error(`no server '${String(server)}'`);
+    await lab.carrier.callIn(String(extension), String(from ?? '+48601234567'), { port: s.sipPort, domain: s.domain });
+    return { ok: true };
+  });
+}
+
+/**
+ * The demo's impaired line (lab/media-relay.ts): POST /media-relay `{ delayMs, jitterMs, lossPct }`
+ * (any of them) sets the impairment and answers it with the relay's counters; POST /media-relay/port
+ * `{ port, address }` answers `{ port }`, the stand-in a page (lab/media-relay.page.js) sends to.
+ */
+function mediaRelayRoutes(relay: MediaRelay): Record<string, RouteHandler> {
+  return {
+    '/media-relay': jsonPost(async (impairment) => ({ ...relay.set(impairment), ...(await relay.stats()) })),
+    '/media-relay/port': jsonPost(async ({ port, address }) => ({ port: await relay.portFor(Number(port), String(address ?? '127.0.0.1')) })),
   };
 }
 
@@ -81,10 +104,10 @@ async function startWebOnFreePort(
 async function main(): Promise<void> {
   let lab: Lab;
   try {
-    lab = await startLab({ fixedPorts: true, tls: true, pbx: true });
+    lab = await startLab({ fixedPorts: true, tls: true, pbx: true, cluster: true });
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\nStarting the lab on free ports instead.\n`);
-    lab = await startLab({ tls: true, pbx: true });
+    lab = await startLab({ tls: true, pbx: true, cluster: true });
   }
   const tls = lab.tls;
   if (!tls) throw new Error('the lab started without TLS');
@@ -101,20 +124,22 @@ async function main(): Promise<void> {
   const prov: ProvisioningServer = await startProvisioningServer({
     dbFile: lab.dbFile,
     domain: s1.domain,
-    servers: [s1.wsUrl, lab.servers.server2.wsUrl],
+    servers: [...lab.wsUrls('server1'), lab.servers.server2.wsUrl],
     registrations: `http://127.0.0.1:${s1.wsPort}/RPC`,
     range: { from: 100, to: 699 },
     // the supervisor's view of both servers (GET /monitor, /monitor/events)
     monitor: {
       servers: SERVER_NAMES.map((name) => {
         const s = lab.servers[name];
-        return { name, prefix: s.prefix, domain: s.domain, rpc: `http://127.0.0.1:${s.wsPort}/RPC` };
+        return { name, prefix: s.prefix, domain: s.domain, rpc: lab.nodes[name].map((n) => `http://127.0.0.1:${n.wsPort}/RPC`) };
       }),
     },
   });
   await seedDemoAgent(prov.url);
-  const web = await startWebOnFreePort(() => labInfo(lab, prov.url), WEB_PORT, { '/pbx/call-in': callInRoute(lab) });
-  const secureWeb = await startWebOnFreePort(() => labInfo(lab, prov.url), HTTPS_PORT, { '/pbx/call-in': callInRoute(lab) }, tls);
+  const relay = new MediaRelay();
+  const routes = { '/pbx/call-in': callInRoute(lab), ...mediaRelayRoutes(relay) };
+  const web = await startWebOnFreePort(() => labInfo(lab, prov.url), WEB_PORT, routes);
+  const secureWeb = await startWebOnFreePort(() => labInfo(lab, prov.url), HTTPS_PORT, routes, tls);
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -123,6 +148,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${signal}: stopping the lab...\n`);
     await web.close();
     await secureWeb.close();
+    await relay.close();
     await prov.close();
     for (const orbit of orbits) await orbit.stop();
     await browser.close();
@@ -136,6 +162,7 @@ async function main(): Promise<void> {
   lines.push('', '<soft-phone> lab is running', '');
   lines.push(`  Demo:      ${web.url}/demo/        (phones on ws://)`);
   lines.push(`  Demo, TLS: ${secureWeb.url}/demo/       (as a CRM serves it: https:// page, phones on wss://)`);
+  lines.push(`  Monitor:   ${web.url}/demo/monitor.html   (the supervisor's <soft-phone-monitor>)`);
   lines.push(`  CRM demo:  ${web.url}/demo/crm.html  (click-to-dial, screen pop, call notes; also over https)`);
   lines.push(`  Lab info:  ${web.url}/lab.json`);
   lines.push(`  Provisioning: ${prov.url}  (agents: ${DEMO_AGENT.id}, agent2; admin API under /admin)`);
@@ -150,6 +177,10 @@ async function main(): Promise<void> {
   for (const name of SERVER_NAMES) {
     const s = lab.servers[name];
     lines.push(`  ${name}  ${s.domain}  prefix ${s.prefix}  ${s.wsUrl}  ${s.wssUrl ?? ''}  (SIP udp/tcp 127.0.0.1:${s.sipPort})`);
+    for (const n of lab.nodes[name].slice(1)) {
+      lines.push(`  ${name} node ${n.node} (registrar cluster, DMQ)  ${n.wsUrl}  ${n.wssUrl ?? ''}  (SIP udp/tcp 127.0.0.1:${n.sipPort})`);
+    }
+    if (lab.nodes[name].length > 1) lines.push(`      phones list both nodes: server="${lab.wsUrls(name).join(' ')}"`);
     for (const a of lab.accounts[name]) {
       const who = a.displayName ? ` (${a.displayName})` : '';
       lines.push(`      ${a.extension}@${a.domain}${who}  password: ${a.password}`);
@@ -169,6 +200,8 @@ async function main(): Promise<void> {
     lines.push(`      the carrier calls in: POST ${web.url}/pbx/call-in {"extension":"3999","server":"server1","from":"+48601234567"} (or the demo's button)`);
     lines.push(`  rtpengine: ng udp 127.0.0.1:${lab.rtpengine?.options.ngPort}, rtpengine-ctl -ip 127.0.0.1 -port ${lab.rtpengine?.options.cliPort} list sessions all`);
   }
+  lines.push('', `  Impaired line: the demo's A <-> B calls can go through a UDP relay with delay, jitter and loss`);
+  lines.push(`      (demo section "Impaired line", or POST ${web.url}/media-relay {"delayMs":250,"jitterMs":0,"lossPct":0})`);
   lines.push('  Ctrl-C stops everything.', '');
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -32,30 +32,13 @@ export interface SoftPhoneEventMap {
 
 export type SoftPhoneEventName = keyof SoftPhoneEventMap;
 
+/** Each event of the map as the `CustomEvent` a listener receives. */
+export type SoftPhoneEvents = { [K in SoftPhoneEventName]: CustomEvent<SoftPhoneEventMap[K]> };
+
 declare global {
-  interface HTMLElementEventMap {
-    'softphone-registering': CustomEvent<SoftPhoneEventMap['softphone-registering']>;
-    'softphone-registered': CustomEvent<SoftPhoneEventMap['softphone-registered']>;
-    'softphone-unregistered': CustomEvent<SoftPhoneEventMap['softphone-unregistered']>;
-    'softphone-registration-failed': CustomEvent<SoftPhoneEventMap['softphone-registration-failed']>;
-    'softphone-connection-lost': CustomEvent<SoftPhoneEventMap['softphone-connection-lost']>;
-    'softphone-connection-restored': CustomEvent<SoftPhoneEventMap['softphone-connection-restored']>;
-    'softphone-before-dial': CustomEvent<SoftPhoneEventMap['softphone-before-dial']>;
-    'softphone-incoming-call': CustomEvent<SoftPhoneEventMap['softphone-incoming-call']>;
-    'softphone-call-state': CustomEvent<SoftPhoneEventMap['softphone-call-state']>;
-    'softphone-call-established': CustomEvent<SoftPhoneEventMap['softphone-call-established']>;
-    'softphone-call-ended': CustomEvent<SoftPhoneEventMap['softphone-call-ended']>;
-    'softphone-call-quality': CustomEvent<SoftPhoneEventMap['softphone-call-quality']>;
-    'softphone-call-held': CustomEvent<SoftPhoneEventMap['softphone-call-held']>;
-    'softphone-call-resumed': CustomEvent<SoftPhoneEventMap['softphone-call-resumed']>;
-    'softphone-transfer-completed': CustomEvent<SoftPhoneEventMap['softphone-transfer-completed']>;
-    'softphone-transfer-failed': CustomEvent<SoftPhoneEventMap['softphone-transfer-failed']>;
-    'softphone-call-parked': CustomEvent<SoftPhoneEventMap['softphone-call-parked']>;
-    'softphone-call-reconnecting': CustomEvent<SoftPhoneEventMap['softphone-call-reconnecting']>;
-    'softphone-call-reconnected': CustomEvent<SoftPhoneEventMap['softphone-call-reconnected']>;
-    'softphone-status-changed': CustomEvent<SoftPhoneEventMap['softphone-status-changed']>;
-    'softphone-error': CustomEvent<SoftPhoneEventMap['softphone-error']>;
-  }
+  // Derived from the map above, so an event is declared once.
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface HTMLElementEventMap extends SoftPhoneEvents {}
 }
 
 /**
@@ -68,6 +51,11 @@ export function emit<K extends SoftPhoneEventName>(
   detail: SoftPhoneEventMap[K],
   options: { cancelable?: boolean } = {},
 ): boolean {
+  return emitEvent<SoftPhoneEventMap, K>(target, name, detail, options);
+}
+
+/** `emit()` for any element's event map (the monitor has its own). */
+export function emitEvent<M, K extends keyof M & string>(target: EventTarget, name: K, detail: M[K], options: { cancelable?: boolean } = {}): boolean {
   const event = new CustomEvent(name, {
     detail: options.cancelable ? detail : structuredClone(detail),
     bubbles: true,

@@ -8,8 +8,7 @@ import { SoftPhone } from './soft-phone.component.js';
 // The real engine unless something (a test) installed another one first.
 SoftPhone.engineFactory ??= createSipEngine;
 
-export { SoftPhone, CONNECTION_LOST_MESSAGE, autoRegisterConverter } from './soft-phone.component.js';
-export type { EngineOptions } from './soft-phone.component.js';
+export { SoftPhone, CONNECTION_LOST_MESSAGE } from './soft-phone.component.js';
 export { TAG_NAME } from './soft-phone.js';
 export { handleTelLinks, telNumber } from './tel-links.js';
 export type { TelLinkOptions, TelLinkPhone } from './tel-links.js';
@@ -32,5 +31,3 @@ export type { CallQuality, QualitySummary, QualityThresholds, QualityWarning } f
 export type { CallRecord } from './core/call-history.js';
 export type { AudioTestResult } from './audio/audio-test.js';
 export type { Language, MessageKey } from './i18n/index.js';
-export { logger } from './logger.js';
-export type { LogLevel } from './logger.js';

@@ -362,9 +362,10 @@ async function elementRegister(server: string, account: Account): Promise<Regist
 
 let pair: { a: SoftPhoneLike; b: SoftPhoneLike; bNumber: string } | undefined;
 
-async function elementPair(server: string, a: Account, b: Account): Promise<void> {
+/** Two elements, `b` answering at once; `serverB`: the callee's server when it is not `server`. */
+async function elementPair(server: string, a: Account, b: Account, serverB = server): Promise<void> {
   const elA = makeElement(server, a);
-  const elB = makeElement(server, b);
+  const elB = makeElement(serverB, b);
   const registered = Promise.all([waitEvent(elA, 'softphone-registered'), waitEvent(elB, 'softphone-registered')]);
   document.body.append(elA, elB);
   await registered;
@@ -737,7 +738,7 @@ async function scaleElements(server: string, accounts: Account[]): Promise<Scale
   const t0 = performance.now();
   const each = els.map((el) => waitEvent(el, 'softphone-registered', 60_000).then(() => performance.now() - t0));
   for (const el of els) document.body.append(el);
-  crowd = els;
+  crowd = [...crowd, ...els];
   const times = await Promise.all(each);
   const result = { all: performance.now() - t0, each: times, ...crowdDetails() };
   resetMarks();

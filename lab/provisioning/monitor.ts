@@ -25,8 +25,12 @@ export interface MonitorServerConfig {
   prefix: string;
   /** Its SIP domain: registrations of `<number>@<domain>` are its extensions. */
   domain: string;
-  /** Its Kamailio JSON-RPC URL, e.g. `http://127.0.0.1:8088/RPC`. */
-  rpc: string;
+  /**
+   * Its Kamailio JSON-RPC URL, e.g. `http://127.0.0.1:8088/RPC`; or the URLs of every node of a
+   * cluster serving it (kamailio.cfg CLUSTER): registrations and calls are read from all of them and
+   * shown as one server.
+   */
+  rpc: string | string[];
 }
 
 export interface MonitorOptions {
@@ -93,6 +97,11 @@ export interface KamailioDialog {
   /** Where each side is: `local` (a client of this server), `peer`, `carrier`. */
   a: string;
   b: string;
+  /**
+   * Whether this node tracks the call itself (it came in here and carries the variables); a
+   * cluster's other node holds a bare copy, shared over DMQ for the counts.
+   */
+  tracked: boolean;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -122,6 +131,7 @@ export function parseDlgList(result: unknown): KamailioDialog[] {
       callee: vars.callee ?? userOf(d.to_uri),
       a: vars.a ?? 'local',
       b: vars.b ?? 'local',
+      tracked: vars.caller !== undefined,
     });
   }
   return out;
@@ -250,13 +260,13 @@ export function diffSnapshots(before: MonitorSnapshot, after: MonitorSnapshot): 
   return [...events, ...callEvents];
 }
 
-async function readServer(config: MonitorServerConfig): Promise<ServerState> {
+async function readNode(config: MonitorServerConfig, rpc: string): Promise<ServerState> {
   try {
     const [dlg, size, limit, ul] = await Promise.all([
-      kamailioRpc(config.rpc, 'dlg.list', [], 1500),
-      kamailioRpc(config.rpc, 'dlg.profile_get_size', ['calls'], 1500),
-      kamailioRpc(config.rpc, 'pv.shvGet', ['call_limit'], 1500),
-      kamailioRpc(config.rpc, 'ul.dump', [], 1500),
+      kamailioRpc(rpc, 'dlg.list', [], 1500),
+      kamailioRpc(rpc, 'dlg.profile_get_size', ['calls'], 1500),
+      kamailioRpc(rpc, 'pv.shvGet', ['call_limit'], 1500),
+      kamailioRpc(rpc, 'ul.dump', [], 1500),
     ]);
     const count = typeof size === 'number' ? size : Number((size as { count?: unknown } | null)?.count);
     const shv = (Array.isArray(limit) ? limit[0] : limit) as { value?: unknown } | undefined;
@@ -271,6 +281,40 @@ async function readServer(config: MonitorServerConfig): Promise<ServerState> {
   } catch {
     return { config, online: false, concurrentCalls: null, limit: null, dialogs: [], registered: new Set() };
   }
+}
+
+/**
+ * One server from what its nodes say (a pure function, unit-tested): online while any node answers;
+ * registrations of all nodes; each call once (the copy of the node that tracks it); the count and
+ * limit as the nodes share them over DMQ (every node has the whole server's count: the highest
+ * answer, so a node that has not caught up yet does not hide a call).
+ */
+export function mergeNodes(config: MonitorServerConfig, nodes: ServerState[]): ServerState {
+  const online = nodes.filter((n) => n.online);
+  if (online.length === 0) return { config, online: false, concurrentCalls: null, limit: null, dialogs: [], registered: new Set() };
+  if (online.length === 1) return { ...online[0]!, config };
+  const max = (values: (number | null)[]) => {
+    const known = values.filter((v): v is number => v !== null);
+    return known.length ? Math.max(...known) : null;
+  };
+  const dialogs = new Map<string, KamailioDialog>();
+  for (const d of online.flatMap((n) => n.dialogs)) {
+    const seen = dialogs.get(d.callId);
+    if (!seen || (d.tracked && !seen.tracked)) dialogs.set(d.callId, d);
+  }
+  return {
+    config,
+    online: true,
+    concurrentCalls: max(online.map((n) => n.concurrentCalls)),
+    limit: max(online.map((n) => n.limit)),
+    dialogs: [...dialogs.values()],
+    registered: new Set(online.flatMap((n) => [...n.registered])),
+  };
+}
+
+async function readServer(config: MonitorServerConfig): Promise<ServerState> {
+  const urls = Array.isArray(config.rpc) ? config.rpc : [config.rpc];
+  return mergeNodes(config, await Promise.all(urls.map((url) => readNode(config, url))));
 }
 
 export interface Monitor {

@@ -15,7 +15,7 @@
  * is in `BLOCK_REASONS`) and an English sentence for the `NOT_ALLOWED` error.
  */
 import { SoftPhoneError } from '../errors.js';
-import { CallState, type CallDirection, type CallInfo } from './types.js';
+import { CallState, isConnected, type CallDirection, type CallInfo } from './types.js';
 
 /** Every operation the element performs on one call. */
 export const CALL_OPERATIONS = [
@@ -180,8 +180,6 @@ export function assertAllowed(call: Pick<CallInfo, 'direction'> & { id?: string 
   if (reason) throw notAllowed(op, reason, call.id);
 }
 
-const CONNECTED: readonly CallState[] = [CallState.Established, CallState.Held];
-
 /** The state's refusal key, or undefined when the call's state permits `op` (policy not checked). */
 export function stateBlockReason(call: CallFacts, op: CallOperation): BlockReason | undefined {
   const { state } = call;
@@ -210,8 +208,8 @@ export function stateBlockReason(call: CallFacts, op: CallOperation): BlockReaso
     case 'blindTransfer':
     case 'attendedTransfer':
     case 'park':
-      if (CONNECTED.includes(state)) return undefined;
-      return state === CallState.Transferring ? 'state.transferring' : 'state.not-established';
+      if (state === CallState.Transferring) return 'state.transferring';
+      return isConnected(call) ? undefined : 'state.not-established';
   }
 }
 
@@ -255,7 +253,7 @@ export function assertTransferPair(
       ? 'state.ended'
       : consult.state === CallState.Transferring
         ? 'state.transferring'
-        : CONNECTED.includes(consult.state)
+        : isConnected(consult)
           ? undefined
           : 'state.not-established';
   if (consultReason) throw notAllowed(op, consultReason, consult.id);

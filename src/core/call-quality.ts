@@ -379,3 +379,8 @@ export class QualityTally {
     return { mosAvg: round(this.#sum / this.#count), mosMin: this.#min, warnings: [...this.#warnings] };
   }
 }
+
+/** 1-4 bars for a MOS (4.5 is the best a call can get; below 3.1 most people are dissatisfied). */
+export function qualityBars(mos: number): number {
+  return mos >= 4 ? 4 : mos >= 3.6 ? 3 : mos >= 3.1 ? 2 : 1;
+}

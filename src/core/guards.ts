@@ -3,7 +3,7 @@
  * without an id means, and whether DTMF digits are valid.
  */
 import { SoftPhoneError } from '../errors.js';
-import { CallState, type CallInfo } from './types.js';
+import { CallState, isRingingIn, type CallInfo } from './types.js';
 import type { CallOperation } from './call-policy.js';
 
 /**
@@ -18,7 +18,7 @@ export function currentCall(calls: readonly CallInfo[], op: CallOperation = 'han
   const live = calls.filter((c) => c.state !== CallState.Ended);
   const newest = (list: CallInfo[]) => list.reduce<CallInfo | undefined>((a, c) => (!a || c.startedAt >= a.startedAt ? c : a), undefined);
   const oldest = (list: CallInfo[]) => list.reduce<CallInfo | undefined>((a, c) => (!a || c.startedAt < a.startedAt ? c : a), undefined);
-  const ringingIn = live.filter((c) => c.direction === 'inbound' && c.state === CallState.Ringing);
+  const ringingIn = live.filter(isRingingIn);
   if (op === 'answer' || op === 'decline') return oldest(ringingIn);
   const held = live.filter((c) => c.state === CallState.Held);
   if (op === 'unhold') return newest(held);

@@ -20,6 +20,13 @@ export const CallState = {
 } as const;
 export type CallState = (typeof CallState)[keyof typeof CallState];
 
+/** The states of a call that was answered and is not over: the far end is connected (held included). */
+export const CONNECTED_STATES: ReadonlySet<CallState> = new Set([CallState.Established, CallState.Held, CallState.Transferring]);
+export const isConnected = (call: { state: CallState }): boolean => CONNECTED_STATES.has(call.state);
+/** An incoming call that rings here, not yet answered or declined. */
+export const isRingingIn = (call: { direction: CallDirection; state: CallState }): boolean =>
+  call.direction === 'inbound' && call.state === CallState.Ringing;
+
 export type CallDirection = 'inbound' | 'outbound';
 
 export type EndCause =

@@ -10,6 +10,7 @@ import { SoftPhoneError } from '../errors.js';
 import { showValue as show } from '../core/show-value.js';
 import { orderExtensions, parseExtensionList, type ExtensionEntry } from '../core/extension-list.js';
 import { checkForwarding, type ForwardingSettings } from './forwarding.js';
+import { checkProvisioningUrl, safeUrl } from './url.js';
 
 export type { ExtensionEntry, ExtensionKind } from '../core/extension-list.js';
 export type { ForwardingSettings } from './forwarding.js';
@@ -96,11 +97,6 @@ function provisioningError(message: string): SoftPhoneError {
   return new SoftPhoneError('PROVISIONING_ERROR', message);
 }
 
-/** The URL as it may appear in a message: no user:password part, no query. */
-function safeUrl(url: URL): string {
-  return `${url.origin}${url.pathname}`;
-}
-
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -161,22 +157,7 @@ function parseForwardingAnswer(data: unknown, where: string): ForwardingSettings
 
 export function createProvisioningClient(options: ProvisioningClientOptions): ProvisioningClient {
   const { agent } = options;
-  let base: URL;
-  try {
-    base = new URL(options.baseUrl);
-  } catch {
-    throw new SoftPhoneError('INVALID_CONFIG', `provisioning-url ${show(options.baseUrl)} is not a URL`);
-  }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-    throw new SoftPhoneError('INVALID_CONFIG', `provisioning-url ${show(safeUrl(base))} must be http or https`);
-  }
-  if (base.username !== '' || base.password !== '') {
-    // fetch refuses such URLs, and the credentials must not end up in a message.
-    throw new SoftPhoneError(
-      'INVALID_CONFIG',
-      `provisioning-url ${show(safeUrl(base))} must not contain a user name or password; pass credentials in headers`,
-    );
-  }
+  checkProvisioningUrl(options.baseUrl);
   if (typeof agent !== 'string' || agent.trim() === '') {
     throw new SoftPhoneError('INVALID_CONFIG', `agent ${show(agent)} must be a non-empty id`);
   }

@@ -32,6 +32,7 @@ import {
 } from 'sip.js';
 import type { IncomingReferRequest } from 'sip.js/lib/core/index.js';
 import type { DialTarget, EngineConfig, EngineFactory, PhoneEngine } from '../core/engine.js';
+import { parseDtmf } from '../core/guards.js';
 import type { PhoneState } from '../core/phone-state.js';
 import {
   CallState,
@@ -56,7 +57,6 @@ import { isBusyStatus, referredByUser, remoteHoldIn, sipfragStatus, transferFail
 
 const DTMF_DURATION_MS = 100;
 const DTMF_GAP_MS = 70;
-const VALID_DTMF = /^[0-9*#A-D]+$/i;
 /** An outbound call nobody answers is given up after this long (end cause no-answer). */
 const NO_ANSWER_TIMEOUT_MS = 60_000;
 /** A transfer whose final NOTIFY never comes fails after this long (longer than a target may ring). */
@@ -695,9 +695,7 @@ export class SipEngine implements PhoneEngine {
   }
 
   async sendDtmf(callId: string, digits: string): Promise<void> {
-    if (typeof digits !== 'string' || !VALID_DTMF.test(digits)) {
-      throw new SoftPhoneError('INVALID_NUMBER', `not DTMF digits (0-9 * # A-D): ${String(digits)}`);
-    }
+    digits = parseDtmf(digits);
     const ctx = this.#require(callId);
     const state = this.#info(ctx).state;
     if (state !== CallState.Established && state !== CallState.EarlyMedia) {

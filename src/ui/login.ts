@@ -4,7 +4,7 @@ import type { ExtensionEntry } from '../core/extension-list.js';
 import type { SoftPhoneError } from '../errors.js';
 import type { Translate } from '../i18n/index.js';
 import type { AgentSession } from '../provisioning/agent-session.js';
-import { icons } from './icons.js';
+import { renderNotice } from './notice.js';
 
 export interface LoginHandlers {
   /** Without a number: automatic mode. */
@@ -19,10 +19,7 @@ export function provisioningErrorText(e: SoftPhoneError, t: Translate): string {
 }
 
 export function errorNotice(e: SoftPhoneError, t: Translate, dismiss: () => void, action?: TemplateResult): TemplateResult {
-  return html`<div part="notice" class="notice" role="alert" data-code=${e.code}>
-    <span>${provisioningErrorText(e, t)}</span>${action ?? nothing}
-    <button class="btn mini" aria-label=${t('dismiss')} title=${t('dismiss')} @click=${dismiss}>${icons.close()}</button>
-  </div>`;
+  return renderNotice(provisioningErrorText(e, t), t, { role: 'alert', code: e.code, dismiss, ...(action ? { action } : {}) });
 }
 
 function label(e: ExtensionEntry, t: Translate): string {

@@ -1,12 +1,9 @@
 /** Call quality on the call card: signal-style bars with the figures in the tooltip, and a notice per warning. */
 import { css, html, nothing, type TemplateResult } from 'lit';
+import { qualityBars } from '../core/call-quality.js';
 import type { CallInfo } from '../core/types.js';
 import type { Translate } from '../i18n/index.js';
-
-/** 1-4 bars for a MOS (4.5 is the best a call can get; below 3.1 most people are dissatisfied). */
-export function qualityBars(mos: number): number {
-  return mos >= 4 ? 4 : mos >= 3.6 ? 3 : mos >= 3.1 ? 2 : 1;
-}
+import { renderNotice } from './notice.js';
 
 export function qualityFigures(call: CallInfo, t: Translate): string {
   const q = call.quality;
@@ -26,9 +23,7 @@ export function renderQualityIndicator(call: CallInfo, t: Translate): TemplateRe
 
 /** One notice per active warning, with plain advice. */
 export function renderQualityNotices(call: CallInfo | undefined, t: Translate): TemplateResult[] {
-  return (call?.warnings ?? []).map(
-    (w) => html`<div part="notice" class="notice" role="status" data-warning=${w}><span>${t(`qw.${w}`)}</span></div>`,
-  );
+  return (call?.warnings ?? []).map((w) => renderNotice(t(`qw.${w}`), t, { warning: w }));
 }
 
 export const qualityStyles = css`

@@ -6,6 +6,7 @@
 import { expect } from '@esm-bundle/chai';
 import { SoftPhone } from '../../src/soft-phone.js';
 import type { SoftPhoneError } from '../../src/errors.js';
+import { until as waitUntil } from '../until.js';
 import { FakeEngine, fakeEngineFactory } from './fake-engine.js';
 
 SoftPhone.engineFactory = fakeEngineFactory;
@@ -36,11 +37,7 @@ export function isolateTests(): void {
 
 /** Waits until `check` holds (the element updates asynchronously); fails with `what` if it never does. */
 export async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`never happened: ${what}`);
+  await waitUntil(check, what, { timeoutMs: 3000, everyMs: 10 });
 }
 
 /** Appends `el` to the page; it is removed after the test. */

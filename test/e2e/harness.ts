@@ -17,6 +17,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, trustSpkiArgs } from '../../lab/chromium.mjs';
 import { startLab, type Lab, type LabAccount, type LabOptions } from '../../lab/lab.js';
 import { startWebServer as startLabWebServer, type RouteHandler, type WebServer } from '../../lab/web.js';
+import { until as waitUntil } from '../until.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUNDLE = path.join(REPO_ROOT, 'dist', 'soft-phone.bundle.js');
@@ -91,10 +92,14 @@ export function sentRequests(page: Page, method: string): SipFrame[] {
   return sipFrames(page).filter((f) => f.direction === 'sent' && f.text.startsWith(`${method} `));
 }
 
-/** Opens the test page in a fresh browser context (its own microphone, peer connections, events). */
-export async function openPhonePage(browser: Browser, webUrl: string, file = 'phone.html'): Promise<Page> {
+/**
+ * Opens the test page in a fresh browser context (its own microphone, peer connections, events).
+ * `prepare` runs on the new page before it loads (init scripts, exposed functions).
+ */
+export async function openPhonePage(browser: Browser, webUrl: string, file = 'phone.html', prepare?: (page: Page) => Promise<void>): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
+  await prepare?.(page);
   page.on('console', (m) => consoleLines.push(m.text()));
   page.on('pageerror', (e) => {
     consoleLines.push(`pageerror: ${e.message}`);
@@ -407,14 +412,8 @@ export async function hearEachOther(a: Phone, b: Phone, { toneHz = 440, listenMs
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` until it returns a value other than undefined/false. */
-export async function until<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
+export function until<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
+  return waitUntil(check, what, { timeoutMs });
 }
 
 export interface Fixture {

@@ -12,6 +12,7 @@ import { openAccountsDb, upsertAccount, deleteAccount } from '../../lab/accounts
 import { LAB_CONFIG, REPO_ROOT, startLab, udpOptions, wsOptions, type Lab, type LabAccount, type LabServer } from '../../lab/lab.js';
 import { SipWsClient, parseNameAddr } from '../../lab/sip-ws-client.js';
 import { jsonRoute, startWebServer } from '../../lab/web.js';
+import { until as waitUntil } from '../until.js';
 
 let lab: Lab;
 let failed = false;
@@ -38,11 +39,8 @@ function account(server: 'server1' | 'server2', extension: string): LabAccount {
 /** Polls `check` until it returns true (a condition, not a sleep); returns the time it took. */
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<number> {
   const start = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) assert.fail(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitUntil(check, what, { timeoutMs, everyMs: 50 });
+  return Date.now() - start;
 }
 
 /** PIDs of processes whose command line mentions this lab's run dir (its Kamailios). */

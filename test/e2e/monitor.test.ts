@@ -10,14 +10,10 @@ import { after, before, describe, it } from 'node:test';
 import { startLab, type LabAccount, type ServerName } from '../../lab/lab.js';
 import type { CallIn } from '../../lab/pstn.js';
 import type { MonitorEvent, MonitorExtension, MonitorSnapshot } from '../../lab/provisioning/monitor.js';
-import { startProvisioningServer, type ProvisioningServer } from '../../lab/provisioning/server.js';
+import type { ProvisioningServer } from '../../lab/provisioning/server.js';
 import { startParkOrbit } from '../../lab/park-orbit/park-orbit.js';
-import { openPhonePage, Phone, sipFrames, toneWav, until, withLab, type CallSnapshot } from './harness.js';
-
-const LINKED: Record<ServerName, Record<string, string>> = {
-  server1: { prefix: '11', 'linked-servers': JSON.stringify([{ prefix: '12', label: 'Osaka' }]) },
-  server2: { prefix: '12', 'linked-servers': JSON.stringify([{ prefix: '11', label: 'Tokyo' }]) },
-};
+import { LINKED, startMonitorProvisioning } from './monitor-setup.js';
+import { connect, openPhonePage, Phone, sipFrames, toneWav, until, withLab, type CallSnapshot } from './harness.js';
 
 /** The event stream of the monitor, read with fetch; every event with the time it arrived. */
 class MonitorStream {
@@ -92,19 +88,7 @@ describe('concurrent calls and the supervisor monitor', () => {
 
   before(async () => {
     const { lab } = fx;
-    prov = await startProvisioningServer({
-      dbFile: lab.dbFile,
-      domain: lab.servers.server1.domain,
-      servers: [lab.servers.server1.wsUrl],
-      registrations: `http://127.0.0.1:${lab.servers.server1.wsPort}/RPC`,
-      range: { from: 100, to: 699 },
-      monitor: {
-        servers: (['server1', 'server2'] as const).map((name) => {
-          const s = lab.servers[name];
-          return { name, prefix: s.prefix, domain: s.domain, rpc: `http://127.0.0.1:${s.wsPort}/RPC` };
-        }),
-      },
-    });
+    prov = await startMonitorProvisioning(lab);
     const page = await openPhonePage(fx.browser, fx.web.url);
     const s1 = lab.servers.server1.wsUrl;
     alice = await Phone.add(page, { server: s1, account: account('server1', '3999'), attrs: LINKED.server1 });
@@ -306,6 +290,75 @@ describe('concurrent calls and the supervisor monitor', () => {
       await stream.close();
       await s1.setCallLimit(0);
       await hangUpAll(alice, carol, dave, bob);
+    }
+  });
+  fx.test('over the limit with busy forwarding set: the call goes to the forward target with the original caller\'s number (a PSTN caller, an extension), server1 is not charged, otherwise refused', async () => {
+    const s1 = fx.lab.servers.server1;
+    // nora: an agent of the provisioning server (its extensions carry forwarding), on a real phone
+    const res = await fetch(`${prov.url}/admin/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'nora', name: 'Nora' }),
+    });
+    assert.equal(res.status, 201);
+    const nora = (await res.json()) as { extension: string; password: string };
+    const page = await openPhonePage(fx.browser, fx.web.url);
+    const noraPhone = await Phone.add(page, {
+      server: s1.wsUrl,
+      account: { extension: nora.extension, password: nora.password, domain: s1.domain },
+      attrs: LINKED.server1,
+    });
+    await noraPhone.waitForEvent('softphone-registered');
+    const forward = await fetch(`${prov.url}/extensions/${nora.extension}/forwarding`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ busy: '122099' }),
+    });
+    assert.equal(forward.status, 200);
+    await s1.setCallLimit(1);
+    try {
+      await connect(alice, carol);
+      assert.deepEqual(await counts(), [1, 0]);
+
+      // a PSTN caller for nora: server1 is full, bob on the linked server rings with the caller's number
+      const rings = (await bob.events('softphone-incoming-call')).length;
+      const call = await fx.lab.carrier!.callIn(nora.extension, '+48601234567', { port: s1.sipPort, domain: s1.domain });
+      callIns.push(call);
+      const pstn = await bob.waitForEvent('softphone-incoming-call', { count: rings + 1 });
+      assert.equal(pstn.detail.call!.remote.number, '+48601234567', 'the PSTN caller\'s number, as after a # transfer');
+      assert.equal(pstn.detail.call!.remote.kind, 'external');
+      assert.equal((await noraPhone.events('softphone-incoming-call')).length, 0, 'nora\'s phone never rang');
+      await bob.invoke('answer', pstn.detail.call!.id);
+      await until(async () => (await bob.calls()).some((c) => c.id === pstn.detail.call!.id && c.state === 'established'), 'bob on the forwarded call');
+      assert.deepEqual(await counts(), [1, 1], 'the forwarded call is not charged to full server1; server2 counts it');
+      const snap = await until(async () => {
+        const s = await snapshot();
+        return ext(s, 'server2', '2099')?.calls[0]?.state === 'established' && s;
+      }, 'the forwarded call in the monitor');
+      assert.deepEqual(ext(snap, 'server2', '2099')!.calls.map((c) => [c.direction, c.remote]), [['inbound', '+48601234567']]);
+      await bob.invoke('hangup', pstn.detail.call!.id);
+      await call.done;
+
+      // an extension of server1 calling nora: forwarded too, bob sees dave (114001), not nora
+      const fromDave = await dave.invoke<CallSnapshot>('call', nora.extension);
+      const internal = await bob.waitForEvent('softphone-incoming-call', { count: rings + 2 });
+      assert.equal(internal.detail.call!.remote.number, '114001');
+      assert.equal(internal.detail.call!.remote.kind, 'linked');
+      await bob.invoke('answer', internal.detail.call!.id);
+      await until(async () => (await dave.calls()).some((c) => c.id === fromDave.id && c.state === 'established'), 'dave through to bob');
+      assert.deepEqual(await counts(), [1, 1]);
+      await bob.invoke('hangup', internal.detail.call!.id);
+      await until(async () => (await counts())[1] === 0, 'server2 free');
+
+      // no forwarding set: refused as before
+      await fetch(`${prov.url}/extensions/${nora.extension}/forwarding`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const refused = await endOf(dave, nora.extension);
+      assert.equal(refused.detail.call!.endCause, 'busy');
+      assert.equal((await noraPhone.events('softphone-incoming-call')).length, 0);
+    } finally {
+      await s1.setCallLimit(0);
+      await hangUpAll(alice, carol, dave, bob, noraPhone);
+      await page.close();
     }
   });
 });

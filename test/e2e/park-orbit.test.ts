@@ -18,6 +18,7 @@ import type { PageHost } from '../../lab/park-orbit/browser.js';
 import { startParkOrbit } from '../../lab/park-orbit/park-orbit.js';
 import type { OrbitEvent, ParkOrbit } from '../../lab/park-orbit/park-orbit.js';
 import type { MediaStats, ProbeCall } from '../../lab/park-orbit/probe-page.js';
+import { until } from '../until.js';
 
 const CALLER = '3999';
 const AGENT = '4000';
@@ -32,15 +33,7 @@ let orbit: ParkOrbit | undefined;
 let dir: string | undefined;
 const events: OrbitEvent[] = [];
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 8000): Promise<T> => until(probe, what, { timeoutMs });
 
 const calls = (phone: string): Promise<ProbeCall[]> => page.evaluate((p) => window.probe.calls(p), phone);
 const stats = (id: string): Promise<MediaStats> => page.evaluate((c) => window.probe.stats(c), id);

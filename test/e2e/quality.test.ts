@@ -1,21 +1,23 @@
 /**
  * Call quality on real calls: two `<soft-phone>` elements in Chromium call each other through the
- * lab's Kamailio, and the media path between them is impaired with iptables (as root; `tc netem`
- * is not available on these machines): random loss on one phone's UDP media port, or all of the far
- * end's RTP dropped. Only RTP/RTCP is dropped (first two bits of the UDP payload = version 2), so ICE
- * consent checks still pass and the call stays up. Every rule carries a comment naming this run and
- * is removed in `finally`.
- *
- * Not covered here: `high-rtt` and `high-jitter` need a delaying relay in the media path (loopback
- * has no delay and netem is unavailable); their logic is unit-tested (test/unit/call-quality.test.ts).
+ * lab's Kamailio, and the media path between them is impaired:
+ * - loss with iptables (as root; `tc netem` is not available on these machines): random loss on one
+ *   phone's UDP media port, or all of the far end's RTP dropped. Only RTP/RTCP is dropped (first two
+ *   bits of the UDP payload = version 2), so ICE consent checks still pass and the call stays up.
+ *   Every rule carries a comment naming this run and is removed in `finally`;
+ * - delay and jitter with the lab's media relay (lab/media-relay.ts): each page's remote candidates
+ *   are rewritten to the relay's stand-ins (lab/media-relay.page.js), so everything between the two
+ *   phones, both ways, passes the relay, which delays it (and jitters it) as set while the call runs.
  *
  * Times from impairment to warning and from recovery to clear are printed, not asserted.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { after, describe } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, mediaLeft, openPhonePage, Phone, toneWav, until, withLab, type CallSnapshot, type RecordedEvent } from './harness.js';
+import { MediaRelayProcess, type Impairment } from '../../lab/media-relay.js';
+import { launchBrowser, mediaLeft, openPhonePage, Phone, REPO_ROOT, toneWav, until, withLab, type CallSnapshot, type RecordedEvent } from './harness.js';
 
 interface Quality {
   mos: number;
@@ -59,11 +61,15 @@ const qualityEvents = (p: Phone): Promise<RecordedEvent[]> => p.events('softphon
 const started = (name: string) => (e: RecordedEvent) => (e.detail.started as string[]).includes(name);
 const ended = (name: string) => (e: RecordedEvent) => (e.detail.ended as string[]).includes(name);
 
-async function mediaPort(p: Phone): Promise<number> {
-  const ports = await until(
-    () => p.page.evaluate(() => (window as unknown as { __test: { mediaPorts(): Promise<{ local?: number } | undefined> } }).__test.mediaPorts()),
+async function mediaPorts(p: Phone): Promise<{ local?: number; remote?: number }> {
+  return until(
+    () => p.page.evaluate(() => (window as unknown as { __test: { mediaPorts(): Promise<{ local?: number; remote?: number } | undefined> } }).__test.mediaPorts()),
     `${p.id} selected candidate pair`,
   );
+}
+
+async function mediaPort(p: Phone): Promise<number> {
+  const ports = await mediaPorts(p);
   assert.ok(ports.local, `${p.id} has a local media port`);
   return ports.local;
 }
@@ -76,10 +82,13 @@ async function liveCall(p: Phone): Promise<QualityCall> {
 
 /** Waits until the phone's call has quality figures `ok` accepts; returns them. */
 function figures(p: Phone, what: string, ok: (q: Quality) => boolean, timeoutMs = 20_000): Promise<Quality> {
+  let last: Quality | undefined;
   return until(async () => {
-    const q = (await liveCall(p)).quality;
+    const q = (last = (await liveCall(p)).quality);
     return q && ok(q) ? q : undefined;
-  }, `${p.id}: ${what}`, timeoutMs);
+  }, `${p.id}: ${what}`, timeoutMs).catch((error: Error) => {
+    throw new Error(`${error.message}; last figures ${JSON.stringify(last)}`);
+  });
 }
 
 describe('call quality on real calls', () => {
@@ -96,8 +105,11 @@ describe('call quality on real calls', () => {
     assert.ok(a, `lab account ${ext}`);
     return a;
   };
-  async function phone(ext: string, browser: Browser = fx.browser): Promise<Phone> {
-    const page = await openPhonePage(browser, fx.web.url);
+  async function phone(ext: string, browser: Browser = fx.browser, relay?: MediaRelayProcess): Promise<Phone> {
+    const page = await openPhonePage(browser, fx.web.url, 'phone.html', relay && (async (pg) => {
+      await pg.exposeFunction('__mediaRelayPort', (port: number, address: string) => relay.portFor(port, address));
+      await pg.addInitScript({ path: path.join(REPO_ROOT, 'lab', 'media-relay.page.js') });
+    }));
     const p = await Phone.add(page, { server: fx.lab.servers.server1.wsUrl, account: account(ext) });
     await p.waitForEvent('softphone-registered');
     return p;
@@ -294,4 +306,82 @@ describe('call quality on real calls', () => {
       await close(dave, carol);
     }
   });
+  /**
+   * Alice and carol talk with everything between them through a relay; `impairment` is put on it
+   * once the call is clean, then taken off. `warning` must start on both phones (both directions
+   * suffer) with figures `impaired` accepts, MOS must fall 0.3 under the clean call's, and the
+   * warning must end and MOS come back once the relay is clean again.
+   */
+  async function throughRelay(warning: string, impairment: Partial<Impairment>, impaired: (q: Quality) => boolean): Promise<void> {
+    const relay = await MediaRelayProcess.start();
+    const phones: Phone[] = [];
+    try {
+      const alice = await phone('3999', fx.browser, relay);
+      phones.push(alice);
+      const carol = await phone('4000', fx.browser, relay);
+      phones.push(carol);
+      await talk(alice, carol);
+      // ICE nominated a relayed pair on both sides: each sends to one of the relay's stand-ins (to the
+      // one it was told about, or to the one the far end's checks came from: the relay works as a NAT)
+      const pairs = [await mediaPorts(alice), await mediaPorts(carol)];
+      const { ports } = await relay.stats();
+      const standIns = Object.values(ports);
+      for (const [i, p] of [alice, carol].entries()) {
+        const { remote } = pairs[i]!;
+        assert.ok(remote !== undefined && standIns.includes(remote), `${p.id} sends to ${remote}, a relay stand-in (${JSON.stringify({ pairs, ports })})`);
+      }
+      const forwarded = (await relay.stats()).forwarded;
+      await until(async () => (await relay.stats()).forwarded > forwarded + 100, 'audio through the relay');
+
+      // a clean call first (on a loaded machine a call may have a low MOS of its own: only the
+      // warning under test must be off)
+      const before = await until(async () => {
+        const call = await liveCall(alice);
+        const q = call.quality;
+        return q && q.rttMs < 100 && q.jitterMs < 30 && !call.warnings.includes(warning) ? q : undefined;
+      }, 'a clean call through the relay', 60_000);
+      console.log(`${warning}, before: ${JSON.stringify(before)}`);
+      const t0 = await alice.now();
+      await relay.set(impairment);
+      let on: RecordedEvent, low: Quality;
+      try {
+        on = await alice.waitForEvent('softphone-call-quality', { where: started(warning), timeoutMs: 45_000 });
+        const during = await figures(alice, `${warning} in the figures`, impaired, 30_000);
+        console.log(`${warning}, impaired ${JSON.stringify(relay.impairment)}: ${JSON.stringify(during)}`);
+        assert.ok((await liveCall(alice)).warnings.includes(warning));
+        await carol.waitForEvent('softphone-call-quality', { where: started(warning), timeoutMs: 45_000 });
+        low = await figures(alice, `MOS well under the clean call's ${before.mos}`, (q) => q.mos <= before.mos - 0.3, 45_000);
+      } finally {
+        await relay.set({ delayMs: 0, jitterMs: 0, lossPct: 0 });
+      }
+      const t1 = await alice.now();
+      // (a figure near its threshold may have let the warning end and start again while impaired)
+      const active = (await liveCall(alice)).warnings.includes(warning);
+      const off = active ? await alice.waitForEvent('softphone-call-quality', { where: (e) => ended(warning)(e) && e.t > t1, timeoutMs: 45_000 }) : undefined;
+      // the receiver's jitter buffer shrinks back slowly (tens of seconds after jitter): MOS follows
+      // it, to 4 or (on a machine too busy for that) well above its low
+      const recovered = Math.round(100 * Math.min(4.0, before.mos, low.mos + 0.5)) / 100;
+      const afterwards = await figures(alice, `MOS back to ${recovered}`, (q) => q.mos >= recovered && q.rttMs < 100 && q.jitterMs < 30, 150_000);
+      assert.ok(!(await liveCall(alice)).warnings.includes(warning), `${warning} ended`);
+      const seen = (await qualityEvents(alice)).map((e) => `${(e.detail.started as string[]).map((x) => `+${x}`).join(' ')} ${(e.detail.ended as string[]).map((x) => `-${x}`).join(' ')}`.trim());
+      console.log(
+        `${warning}: impairment -> warning ${ms(on.t - t0)}; recovery -> ended ${off ? ms(off.t - t1) : 'before'}; ` +
+          `MOS ${before.mos} -> ${low.mos} -> ${afterwards.mos}; alice's quality events: ${seen.join(', ')}`,
+      );
+      const end = await hangUp(alice, carol);
+      const summary = end.detail.quality as { mosAvg: number; mosMin: number; warnings: string[] };
+      assert.ok(summary.mosMin <= low.mos && summary.warnings.includes(warning), JSON.stringify(summary));
+    } finally {
+      await close(...phones);
+      await relay.close();
+    }
+  }
+
+  fx.test('250 ms of delay each way through the relay: high-rtt starts (RTT > 400 ms), MOS drops; both recover once the delay is gone', async () => {
+    await throughRelay('high-rtt', { delayMs: 250 }, (q) => q.rttMs > 400);
+  }, { timeout: 360_000 });
+
+  fx.test('0-150 ms of random jitter per packet through the relay: high-jitter starts, MOS drops; both recover once it is gone', async () => {
+    await throughRelay('high-jitter', { jitterMs: 150 }, (q) => q.jitterMs > 30);
+  }, { timeout: 360_000 });
 });

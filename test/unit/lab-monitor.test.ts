@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import {
   buildSnapshot,
   diffSnapshots,
+  mergeNodes,
   parseDlgList,
   parseSlots,
   type KamailioDialog,
@@ -22,7 +23,7 @@ const S2: MonitorServerConfig = { name: 'server2', prefix: '12', domain: 'server
 const park = parseSlots('701-720');
 
 function dialog(d: Partial<KamailioDialog>): KamailioDialog {
-  return { callId: 'c1', state: 4, initTs: 100, startTs: 102, caller: '', callee: '', a: 'local', b: 'local', ...d };
+  return { callId: 'c1', state: 4, initTs: 100, startTs: 102, caller: '', callee: '', a: 'local', b: 'local', tracked: true, ...d };
 }
 
 function state(config: MonitorServerConfig, dialogs: KamailioDialog[], registered: string[] = [], count = dialogs.length): ServerState {
@@ -42,12 +43,12 @@ describe('monitor: dlg.list', () => {
         variables: [{ channels: '1' }, { b: 'peer' }, { a: 'local' }, { callee: '122099' }, { caller: '3999' }],
       },
     ]);
-    assert.deepEqual(d, { callId: 'abc', state: 4, initTs: 1796198821, startTs: 1796198822, caller: '3999', callee: '122099', a: 'local', b: 'peer' });
+    assert.deepEqual(d, { callId: 'abc', state: 4, initTs: 1796198821, startTs: 1796198822, caller: '3999', callee: '122099', a: 'local', b: 'peer', tracked: true });
   });
 
   it('falls back to the From/To users for a dialog without variables, and reads an empty list', () => {
     const [d] = parseDlgList([{ 'call-id': 'x', from_uri: 'sip:4000@server1.test', to_uri: 'sip:4001@server1.test;user=phone', state: 2 }]);
-    assert.deepEqual([d!.caller, d!.callee, d!.a, d!.b], ['4000', '4001', 'local', 'local']);
+    assert.deepEqual([d!.caller, d!.callee, d!.a, d!.b, d!.tracked], ['4000', '4001', 'local', 'local', false]);
     assert.deepEqual(parseDlgList(null), []);
   });
 });
@@ -165,5 +166,30 @@ describe('monitor: events between snapshots', () => {
 
   it('a bad park range is an error naming it', () => {
     assert.throws(() => parseSlots('720-701'), /park slots "720-701"/);
+  });
+});
+
+describe('monitor: a server of several nodes (cluster)', () => {
+  const C1: MonitorServerConfig = { ...S1, rpc: ['http://127.0.0.1:1/RPC', 'http://127.0.0.1:3/RPC'] };
+  it('one server: registrations of both nodes, each call once (the tracking node\'s copy), the shared count not added up', () => {
+    const a = state(C1, [dialog({ callId: 'X', caller: '3999', callee: '4000' }), dialog({ callId: 'Y', caller: '4000', callee: '4001', tracked: false, a: 'local', b: 'local' })], ['4000@server1.test'], 2);
+    const b = state(C1, [dialog({ callId: 'X', caller: '3999', callee: '4000', tracked: false }), dialog({ callId: 'Y', caller: '4002', callee: '122099', b: 'peer' })], ['3999@server1.test'], 2);
+    const merged = mergeNodes(C1, [a, b]);
+    assert.equal(merged.concurrentCalls, 2, 'every node has the whole server\'s count (DMQ): not 4');
+    assert.deepEqual([...merged.registered].sort(), ['3999@server1.test', '4000@server1.test']);
+    assert.deepEqual(merged.dialogs.map((d) => [d.callId, d.caller, d.callee, d.b]).sort(), [
+      ['X', '3999', '4000', 'local'],
+      ['Y', '4002', '122099', 'peer'],
+    ]);
+    const snap = buildSnapshot([merged], [], [], park);
+    assert.deepEqual(snap.servers.map((s) => [s.name, s.concurrentCalls, s.online]), [['server1', 2, true]]);
+  });
+
+  it('a dead node: the server stays online with what the other says; all nodes dead: offline', () => {
+    const down: ServerState = { config: C1, online: false, concurrentCalls: null, limit: null, dialogs: [], registered: new Set() };
+    const up = state(C1, [dialog({ callId: 'X', caller: '3999', callee: '4000' })], ['3999@server1.test'], 1);
+    const merged = mergeNodes(C1, [down, up]);
+    assert.deepEqual([merged.online, merged.concurrentCalls, [...merged.registered]], [true, 1, ['3999@server1.test']]);
+    assert.equal(mergeNodes(C1, [down, down]).online, false);
   });
 });
