@@ -14,7 +14,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The elements of `manifest` that the package entry exports: `{ className, tagName, properties, events }`. */
 export function elementsOf(manifest) {
   const modules = manifest.modules ?? [];
-  const entry = modules.find((m) => /(^|\/)index\.(ts|js)$/.test(m.path));
+  // The package entry (src/index.ts, or dist/index.js when the manifest points at the build).
+  const entry = modules.find((m) => /^(src\/|dist\/)?index\.(ts|js)$/.test(m.path));
   const exported = entry ? new Set((entry.exports ?? []).map((e) => e.name)) : undefined;
   return modules
     .flatMap((m) => m.declarations ?? [])

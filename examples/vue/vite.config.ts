@@ -1,10 +1,9 @@
 import vue from '@vitejs/plugin-vue';
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { exampleConfig } from '../vite-base.js';
 
 export default defineConfig({
-  // Served from any folder (the lab serves it at /examples/vue/dist/).
-  base: './',
+  ...exampleConfig,
   plugins: [
     vue({
       template: {
@@ -13,17 +12,4 @@ export default defineConfig({
       },
     }),
   ],
-  // This example builds against the repository's own build; an application that installed the
-  // package (`npm install soft-phone`) needs no alias.
-  resolve: { alias: { 'soft-phone': fileURLToPath(new URL('../../dist/index.js', import.meta.url)) } },
-  // One chunk: the phone (Lit, SIP.js) and Vue, about 500 KB minified.
-  // No timing warnings: on a busy machine they say nothing about the app.
-  build: {
-    outDir: 'dist',
-    emptyOutDir: true,
-    reportCompressedSize: false,
-    chunkSizeWarningLimit: 700,
-    rolldownOptions: { checks: { bundlerTimings: false } },
-  },
-  logLevel: 'warn',
 });

@@ -55,7 +55,7 @@ describe('CRM demo: click-to-dial, screen pop, call notes', () => {
       await carol.page.context().close();
       await page.context().close();
     }
-  });
+  }, { timeout: 180_000 });
 
   fx.test('an incoming call from a linked server pops the caller\'s record; an unknown caller says so', async () => {
     const page = await crm();
@@ -79,7 +79,7 @@ describe('CRM demo: click-to-dial, screen pop, call notes', () => {
       await guest.page.context().close();
       await page.context().close();
     }
-  });
+  }, { timeout: 180_000 });
 
   fx.test('a tel: link the phone cannot dial is refused with the number named; the phone stays registered', async () => {
     const page = await crm();
@@ -98,5 +98,5 @@ describe('CRM demo: click-to-dial, screen pop, call notes', () => {
     } finally {
       await page.context().close();
     }
-  });
+  }, { timeout: 180_000 });
 });

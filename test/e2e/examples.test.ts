@@ -73,6 +73,6 @@ describe('framework examples', () => {
         await carolPage.context().close();
         await page.context().close();
       }
-    });
+    }, { timeout: 180_000 });
   }
 });
