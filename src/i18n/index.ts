@@ -1,13 +1,40 @@
 /** UI message tables and the lookup the element renders with. */
 import { en, type MessageKey, type Messages } from './en.js';
-import { he } from './he.js';
-import { ja } from './ja.js';
-import { pl } from './pl.js';
 
 export type { MessageKey, Messages };
 
-export const LANGUAGES = { en, ja, he, pl } as const satisfies Record<string, Messages>;
-export type Language = keyof typeof LANGUAGES;
+/** English is built in; the other tables load on first use, each a chunk of its own. */
+const LOADERS = {
+  en: async () => en,
+  ja: async () => (await import('./ja.js')).ja,
+  he: async () => (await import('./he.js')).he,
+  pl: async () => (await import('./pl.js')).pl,
+} as const satisfies Record<string, () => Promise<Messages>>;
+export type Language = keyof typeof LOADERS;
+export const LANGUAGES: readonly Language[] = Object.keys(LOADERS) as Language[];
+
+const loaded = new Map<Language, Messages>([['en', en]]);
+const loading = new Map<Language, Promise<void>>();
+
+/**
+ * Loads a language's table (once); resolves when `translator(lang)` speaks it. A table that cannot
+ * be loaded leaves English in its place.
+ */
+export function loadLanguage(lang: Language): Promise<void> {
+  if (loaded.has(lang)) return Promise.resolve();
+  let pending = loading.get(lang);
+  if (!pending) {
+    pending = LOADERS[lang]().then(
+      (table) => void loaded.set(lang, table),
+      () => undefined,
+    );
+    loading.set(lang, pending);
+  }
+  return pending;
+}
+
+/** Whether `translator(lang)` already speaks `lang` (else it speaks English until it is loaded). */
+export const isLanguageLoaded = (lang: Language): boolean => loaded.has(lang);
 
 const RTL: ReadonlySet<Language> = new Set(['he']);
 
@@ -16,7 +43,7 @@ export function matchLanguage(tag: string | null | undefined): Language | undefi
   const base = (tag ?? '').trim().toLowerCase().split(/[-_]/)[0] ?? '';
   // `iw` is the old code for Hebrew that some systems still report.
   const code = base === 'iw' ? 'he' : base;
-  return code in LANGUAGES ? (code as Language) : undefined;
+  return Object.hasOwn(LOADERS, code) ? (code as Language) : undefined;
 }
 
 export function isRtl(lang: Language): boolean {
@@ -27,7 +54,7 @@ export type Translate = (key: MessageKey, params?: Readonly<Record<string, strin
 
 /** A lookup bound to one language; `{name}` placeholders are filled from `params` (as text). */
 export function translator(lang: Language): Translate {
-  const table: Messages = LANGUAGES[lang];
+  const table: Messages = loaded.get(lang) ?? en;
   return (key, params) => {
     const message = table[key] ?? en[key];
     return params ? message.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m)) : message;

@@ -583,3 +583,22 @@ describe('<soft-phone> lifecycle', () => {
     expect(customElements.get('soft-phone')).to.equal(SoftPhone);
   });
 });
+
+describe('<soft-phone> focus', () => {
+  it('focus() from the host page goes to the number field, or to answer while a call rings', async () => {
+    const { el, engine } = await registered();
+    el.focus();
+    expect(shadow(el).activeElement?.closest('[part=dialpad]')).to.not.equal(null);
+    engine().incoming({ number: '4002' });
+    await until(() => $(el, '[part=incoming] [data-action=answer]') !== null, 'the ringing card');
+    el.focus();
+    expect(shadow(el).activeElement?.getAttribute('data-action')).to.equal('answer');
+  });
+
+  it('delegates focus: focusing the host by Tab or click lands on a control inside', async () => {
+    const { el } = await registered();
+    expect(el.shadowRoot!.delegatesFocus).to.equal(true);
+    HTMLElement.prototype.focus.call(el);
+    expect(shadow(el).activeElement).to.not.equal(null);
+  });
+});
