@@ -14,12 +14,13 @@ import type { ForwardingSettings } from './provisioning/forwarding.js';
 import { styles } from './soft-phone.styles.js';
 import { AgentController } from './element/agent-controller.js';
 import { AudioController } from './element/audio-controller.js';
-import { autoRegisterConverter, CONFIG_KEYS, PhoneConfig, type EngineOptions } from './element/config.js';
+import { autoRegisterConverter, CONFIG_KEYS, PhoneConfig, switchConverter, type EngineOptions } from './element/config.js';
 import { CallHistoryStore } from './element/history-store.js';
 import { LocalizeController } from './element/localize.js';
 import { PhoneController } from './element/phone-controller.js';
 import { LazyParts } from './element/parts.js';
 import { PhoneEvents } from './element/phone-events.js';
+import { ShortcutController, type Shortcuts } from './element/shortcuts.js';
 import { PhoneView } from './element/view.js';
 import { isLanguageLoaded, loadLanguage } from './i18n/index.js';
 import { agentStyles, historyStyles, transferStyles } from './ui/part-styles.js';
@@ -130,6 +131,7 @@ export class SoftPhone extends LitElement {
     iceServers: { attribute: false },
     callPolicy: { attribute: false },
     qualityThresholds: { attribute: false },
+    shortcuts: { converter: switchConverter(false) },
   };
 
   static {
@@ -192,6 +194,14 @@ export class SoftPhone extends LitElement {
    */
   qualityThresholds: Partial<QualityThresholds> = {};
   /**
+   * Keyboard shortcuts anywhere in the page, off by default. `true` (or the bare `shortcuts`
+   * attribute): answer `Alt+Shift+A`, hang up `Alt+Shift+H`, mute/unmute `Alt+Shift+M`, hold/resume
+   * `Alt+Shift+P`, focus the dialpad `Alt+Shift+D`; an object sets the keys of the actions it names
+   * (`{ answer: 'F2', hangup: 'Ctrl+F4' }`). A bad value is an `INVALID_CONFIG` error naming it.
+   * @type {boolean | Partial<Record<'answer' | 'hangup' | 'mute' | 'hold' | 'dialpad', string>>}
+   */
+  shortcuts: boolean | Shortcuts = false;
+  /**
    * Engine settings outside the public API (keep-alive period, ICE candidate filter).
    * @internal
    */
@@ -224,7 +234,7 @@ export class SoftPhone extends LitElement {
     audio: () => this.#audio.prefs,
     // With provisioning, only a softphone session registers (also again when the element is re-added).
     mayAutoRegister: () => this.autoRegister && (!this.provisioningUrl || this.#agent.registers),
-    checkConfig: () => this.#view.configErrors(this.#config.errors([() => this.#agent.check()])),
+    checkConfig: () => this.#view.configErrors(this.#config.errors([() => this.#agent.check(), () => this.#shortcuts.table()])),
     changed: (change) => {
       const phone = this.#phone.state;
       const out = this.#events.next(change, {
@@ -250,6 +260,7 @@ export class SoftPhone extends LitElement {
     reconnectReason: (id) => this.#events.reconnectReason(id),
     report: (e, fallback) => this.#view.report(e, fallback),
   });
+  readonly #shortcuts = new ShortcutController(this, () => this.shortcuts, (action) => this.#view.shortcut(action));
   readonly #view: PhoneView = new PhoneView(this, {
     phone: this.#phone,
     agent: this.#agent,

@@ -34,6 +34,7 @@ import type { LocalizeController } from './localize.js';
 import type { PhoneController } from './phone-controller.js';
 import type { LazyParts, PartName } from './parts.js';
 import type { PhoneOutcome } from './phone-events.js';
+import type { ShortcutAction } from './shortcuts.js';
 
 /** The element's parts the view reads. */
 export interface ViewParts {
@@ -147,6 +148,19 @@ export class PhoneView {
 
   #focus(selector: string): void {
     void this.#el.updateComplete.then(() => this.#el.renderRoot.querySelector<HTMLElement>(selector)?.focus());
+  }
+
+  /** A keyboard shortcut: the same road as the buttons. */
+  shortcut(action: ShortcutAction): void {
+    if (action === 'dialpad') return this.#focus('[part=dialpad] input');
+    const call = this.activeCall();
+    const work = {
+      answer: () => this.#el.answer(),
+      hangup: () => this.#el.hangup(),
+      mute: () => (call?.muted ? this.#el.unmute() : this.#el.mute()),
+      hold: () => (call?.state === CallState.Held ? this.#el.unhold() : this.#el.hold()),
+    }[action];
+    this.#run(work);
   }
 
   readonly #calls: CallHandlers = {
