@@ -1,14 +1,10 @@
 /**
  * The package entry: the `<soft-phone>` element (defined on import, guarded), its types, errors and
- * event map.
+ * event map. `soft-phone/component` is the same without defining the tag.
  */
-import { createSipEngine } from './sip/sip-engine.js';
-import { SoftPhone } from './soft-phone.component.js';
-
-// The real engine unless something (a test) installed another one first.
-SoftPhone.engineFactory ??= createSipEngine;
-
-export { SoftPhone, CONNECTION_LOST_MESSAGE } from './soft-phone.component.js';
+// The real engine is installed first, then the tag is defined.
+export * from './component.js';
+import './soft-phone.js';
 export { TAG_NAME } from './soft-phone.js';
 export { handleTelLinks, telNumber } from './tel-links.js';
 export type { TelLinkOptions, TelLinkPhone } from './tel-links.js';

@@ -9,20 +9,22 @@ import type { CallInfo, IceServer, LinkedServer, ParkedCall, RegistrationState, 
 import { SoftPhoneError } from './errors.js';
 import { emit } from './events.js';
 import { logger } from './logger.js';
-import { AgentSession, type ProvisioningOptions } from './provisioning/agent-session.js';
+import type { ProvisioningOptions } from './provisioning/agent-session.js';
 import type { ForwardingSettings } from './provisioning/forwarding.js';
 import { styles } from './soft-phone.styles.js';
+import { AgentController } from './element/agent-controller.js';
 import { AudioController } from './element/audio-controller.js';
-import { autoRegisterConverter, CONFIG_KEYS, PhoneConfig, type EngineOptions } from './element/config.js';
+import { autoRegisterConverter, CONFIG_KEYS, PhoneConfig, switchConverter, type EngineOptions } from './element/config.js';
 import { CallHistoryStore } from './element/history-store.js';
 import { LocalizeController } from './element/localize.js';
 import { PhoneController } from './element/phone-controller.js';
+import { LazyParts } from './element/parts.js';
 import { PhoneEvents } from './element/phone-events.js';
+import { ShortcutController, type Shortcuts } from './element/shortcuts.js';
 import { PhoneView } from './element/view.js';
-import { agentStyles } from './ui/login.js';
-import { historyStyles } from './ui/history.js';
+import { isLanguageLoaded, loadLanguage } from './i18n/index.js';
+import { agentStyles, historyStyles, transferStyles } from './ui/part-styles.js';
 import { qualityStyles } from './ui/quality.js';
-import { transferStyles } from './ui/transfer.js';
 
 export { CONNECTION_LOST_MESSAGE } from './element/phone-events.js';
 
@@ -43,36 +45,11 @@ const PASSWORD_ATTRIBUTE = ['pass', 'word'].join('');
  * `softphone-before-dial` first; cancelling it rejects the call with `NOT_ALLOWED`.
  *
  * Agent login (provisioning): with `provisioning-url` and `agent` set, the element shows the login
- * step instead of the dialer: the agent's extensions from `GET {url}/agents/{agent}/extensions`,
- * always in the order personal, virtual (`mobile <number>`), all others, plus "Automatic" (the server
- * picks a free number). Choosing one (click, or Up/Down and Enter) or `login(number?)` starts the
- * session and registers with the SIP settings the server returns (the session's password goes only
- * to the SIP stack). A virtual extension registers nothing: the element shows "Calls go to your
- * mobile <number>", status `virtual` (built in, not renamable), no call controls, and no automatic
- * call statuses. Every other login starts in `available`; the status menu offers the session's
- * `statuses` (`setStatus()`, `softphone-status-changed`, the `status` property), and while a call is
- * up the status is `incoming call` / `outgoing call`, back to the chosen one after the last call.
- * The forwarding panel and `getForwarding()` / `setForwarding()` act on the agent's extension
- * (always, busy, no answer after 5-120 s, unavailable), checked before sending. A 409 shows "No free
- * number or the number is invalid" (`NO_FREE_NUMBER`); other failures are `PROVISIONING_ERROR` and
- * never touch a running call or what the agent typed. `logout()` unregisters, then ends the session.
- * Removing the element does not end the session (a CRM page may add it again: the same element then
- * registers again; a new element shows the login step, and `logout()` there ends a leftover session).
- *
- * Call history: the last 100 ended calls of each `<extension>@<domain>`, newest first, are kept in
- * the browser's localStorage (`soft-phone:history:<extension>@<domain>`), read through
- * `callHistory` and emptied by `clearCallHistory()`. Linked-server calls are recorded as extension
- * calls with their prefix and server label (`113999`, kind `linked`, server `Tokyo`). The UI lists
- * them behind a "Recent calls" toggle: choosing an entry puts its number in the dialpad, the phone
- * button next to it calls it.
- *
- * Call quality: while a call is established, `CallInfo.quality` holds the latest figures (about once
- * a second from `getStats()`: an E-model MOS estimate, round trip, jitter, loss both ways over the
- * last 5 s, audio levels) without any event; `CallInfo.warnings` and `softphone-call-quality`
- * change only when a warning (`high-rtt`, `high-jitter`, `high-packet-loss`, `low-mos`,
- * `no-audio-in`, `no-audio-out`) starts or ends, by `qualityThresholds`. The call card shows bars
- * with the figures in their tooltip and a notice with advice per warning. A microphone that goes
- * away mid-call is replaced by the default one, and the card says so.
+ * step (the agent's extensions: personal, virtual, others, "Automatic"), then the status menu and
+ * the forwarding panel; a virtual login registers nothing (calls go to the mobile). Call history:
+ * the last 100 ended calls of each `<extension>@<domain>` in localStorage, behind "Recent calls".
+ * Call quality: `CallInfo.quality` about once a second, `softphone-call-quality` only when a warning
+ * starts or ends. README.md ("Agent login", "Call history", "Call quality") tells the whole story.
  *
  * @summary Browser-embeddable WebRTC softphone.
  *
@@ -131,6 +108,8 @@ const PASSWORD_ATTRIBUTE = ['pass', 'word'].join('');
  */
 export class SoftPhone extends LitElement {
   static override styles = [styles, historyStyles, agentStyles, transferStyles, qualityStyles];
+  /** Focus given to the element goes to its first control (Tab order, a click on the host). */
+  static override shadowRootOptions: ShadowRootInit = { ...LitElement.shadowRootOptions, delegatesFocus: true };
 
   // Declared here rather than with decorators: no decorator helper in the bundle.
   static override properties = {
@@ -152,6 +131,7 @@ export class SoftPhone extends LitElement {
     iceServers: { attribute: false },
     callPolicy: { attribute: false },
     qualityThresholds: { attribute: false },
+    shortcuts: { converter: switchConverter(false) },
   };
 
   static {
@@ -214,6 +194,14 @@ export class SoftPhone extends LitElement {
    */
   qualityThresholds: Partial<QualityThresholds> = {};
   /**
+   * Keyboard shortcuts anywhere in the page, off by default. `true` (or the bare `shortcuts`
+   * attribute): answer `Alt+Shift+A`, hang up `Alt+Shift+H`, mute/unmute `Alt+Shift+M`, hold/resume
+   * `Alt+Shift+P`, focus the dialpad `Alt+Shift+D`; an object sets the keys of the actions it names
+   * (`{ answer: 'F2', hangup: 'Ctrl+F4' }`). A bad value is an `INVALID_CONFIG` error naming it.
+   * @type {boolean | Partial<Record<'answer' | 'hangup' | 'mute' | 'hold' | 'dialpad', string>>}
+   */
+  shortcuts: boolean | Shortcuts = false;
+  /**
    * Engine settings outside the public API (keep-alive period, ICE candidate filter).
    * @internal
    */
@@ -228,9 +216,14 @@ export class SoftPhone extends LitElement {
   readonly #config = new PhoneConfig(this);
   #events = new PhoneEvents();
   readonly #history = new CallHistoryStore(() => this);
-  readonly #agent = new AgentSession({
+  readonly #parts = new LazyParts();
+  readonly #agent = new AgentController(this.#parts, this, {
     changed: () => this.requestUpdate(),
     statusChanged: (status) => emit(this, 'softphone-status-changed', { status }),
+    loaded: () => {
+      this.#phone.scheduleApply();
+      this.requestUpdate();
+    },
   });
   readonly #localize = new LocalizeController(this, () => this.lang);
   readonly #audio = new AudioController(this, () => this.#phone.scheduleApply());
@@ -241,7 +234,7 @@ export class SoftPhone extends LitElement {
     audio: () => this.#audio.prefs,
     // With provisioning, only a softphone session registers (also again when the element is re-added).
     mayAutoRegister: () => this.autoRegister && (!this.provisioningUrl || this.#agent.registers),
-    checkConfig: () => this.#view.configErrors(this.#config.errors([() => this.#provisioning()])),
+    checkConfig: () => this.#view.configErrors(this.#config.errors([() => this.#agent.check(), () => this.#shortcuts.table()])),
     changed: (change) => {
       const phone = this.#phone.state;
       const out = this.#events.next(change, {
@@ -267,9 +260,11 @@ export class SoftPhone extends LitElement {
     reconnectReason: (id) => this.#events.reconnectReason(id),
     report: (e, fallback) => this.#view.report(e, fallback),
   });
+  readonly #shortcuts = new ShortcutController(this, () => this.shortcuts, (action) => this.#view.shortcut(action));
   readonly #view: PhoneView = new PhoneView(this, {
     phone: this.#phone,
     agent: this.#agent,
+    parts: this.#parts,
     audio: this.#audio,
     localize: this.#localize,
     config: this.#config,
@@ -374,6 +369,17 @@ export class SoftPhone extends LitElement {
   }
 
   // ---- Public methods -------------------------------------------------------------------------
+
+  /**
+   * Focuses what the agent most likely wants: the answer button of a ringing call, else the number
+   * field, else the first control (a CRM focuses the phone on a hotkey).
+   */
+  override focus(options?: FocusOptions): void {
+    const target = this.renderRoot?.querySelector<HTMLElement>('[part=incoming] [data-action=answer]') ??
+      this.renderRoot?.querySelector<HTMLElement>('[part=dialpad] input');
+    if (target) target.focus(options);
+    else super.focus(options);
+  }
 
   /**
    * The pre-call check the settings panel offers: listens to the chosen microphone for 1.5 s (the
@@ -511,7 +517,7 @@ export class SoftPhone extends LitElement {
    * `PROVISIONING_ERROR`, or the registration's error (the session stays: `logout()` ends it).
    */
   async login(extensionNumber?: string): Promise<void> {
-    const session = await this.#provisioning().login(extensionNumber);
+    const session = await (await this.#agent.ready()).login(extensionNumber);
     if (!session.sip) return;
     const { server, domain, extension, authUser, displayName, password } = session.sip;
     Object.assign(this, { server: server.join(' '), domain, extension, authUser, displayName });
@@ -525,7 +531,7 @@ export class SoftPhone extends LitElement {
    * be reached (the promise rejects with `PROVISIONING_ERROR` then).
    */
   async logout(): Promise<void> {
-    const agent = this.#provisioning();
+    const agent = await this.#agent.ready();
     if (this.#phone.state.calls.length) throw new SoftPhoneError('NOT_ALLOWED', 'cannot log out during a call: end the call first');
     await agent.logout(async () => {
       if (!agent.registers) return;
@@ -539,18 +545,18 @@ export class SoftPhone extends LitElement {
    * Provisioning: sets the agent status to one of the session's statuses (PUT), then fires
    * `softphone-status-changed`. The automatic call statuses are not for choosing: `INVALID_CONFIG`.
    */
-  setStatus(status: string): Promise<void> {
-    return this.#provisioning().setStatus(status);
+  async setStatus(status: string): Promise<void> {
+    return (await this.#agent.ready()).setStatus(status);
   }
 
   /** Provisioning: the forwarding settings of the extension the agent is logged in at. */
-  getForwarding(): Promise<ForwardingSettings> {
-    return this.#provisioning().getForwarding();
+  async getForwarding(): Promise<ForwardingSettings> {
+    return (await this.#agent.ready()).getForwarding();
   }
 
   /** Provisioning: replaces the forwarding settings; checked before sending (`INVALID_CONFIG` naming the rule). */
-  setForwarding(settings: ForwardingSettings): Promise<ForwardingSettings> {
-    return this.#provisioning().setForwarding(settings);
+  async setForwarding(settings: ForwardingSettings): Promise<ForwardingSettings> {
+    return (await this.#agent.ready()).setForwarding(settings);
   }
 
   protected override updated(changed: PropertyValues<this>): void {
@@ -558,10 +564,11 @@ export class SoftPhone extends LitElement {
     this.#reflectState();
   }
 
-  /** The provisioning controller with the current settings (a method may run before the first update). */
-  #provisioning(): AgentSession {
-    this.#agent.configure(this.provisioningUrl, this.agent, this.provisioningOptions);
-    return this.#agent;
+  /** An update waits for the language and the parts its render needs (each loads once). */
+  protected override scheduleUpdate(): void | Promise<unknown> {
+    const lang = this.#localize.language;
+    const pending = [...this.#parts.pending(this.#view.partsNeeded()), ...(isLanguageLoaded(lang) ? [] : [loadLanguage(lang)])];
+    return pending.length ? Promise.all(pending).then(() => super.scheduleUpdate()) : super.scheduleUpdate();
   }
 
   #reflectState(): void {

@@ -39,7 +39,7 @@ export interface ConfigSource {
 export const CONFIG_KEYS = [
   'server', 'domain', 'extension', 'authUser', 'displayName', 'expires', 'refresh', 'callRecovery', 'prefix',
   'linkedServers', 'parkSlots', 'iceServers', 'callPolicy', 'autoRegister', 'engineOptions',
-  'provisioningUrl', 'agent', 'provisioningOptions', 'qualityThresholds',
+  'provisioningUrl', 'agent', 'provisioningOptions', 'qualityThresholds', 'shortcuts',
 ] as const;
 
 /**
@@ -48,11 +48,12 @@ export const CONFIG_KEYS = [
  * value of a bare `auto-register`, means true. (A plain HTML boolean attribute could never switch a
  * default-true option off.)
  */
-export const autoRegisterConverter = {
-  fromAttribute(value: string | null): boolean {
-    return value === null || !/^(false|off|no|0)$/i.test(value.trim());
-  },
-};
+export const autoRegisterConverter = switchConverter(true);
+
+/** An on/off attribute: absent means `absent`; `"false"`, `"off"`, `"no"`, `"0"` (any case) mean off; anything else on. */
+export function switchConverter(absent: boolean): { fromAttribute(value: string | null): boolean } {
+  return { fromAttribute: (value) => (value === null ? absent : !/^(false|off|no|0)$/i.test(value.trim())) };
+}
 
 /** The secret and a counter that changes with it: configurations are compared by the counter. */
 export interface PasswordSlot {

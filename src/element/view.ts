@@ -12,32 +12,35 @@ import { requireCall } from '../core/guards.js';
 import { CallState, isConnected, isRingingIn, RegistrationState, type CallInfo } from '../core/types.js';
 import { toSoftPhoneError, type ErrorCode, type SoftPhoneError } from '../errors.js';
 import { emit } from '../events.js';
-import type { Translate } from '../i18n/index.js';
+import type { Language, Translate } from '../i18n/index.js';
 import { logger } from '../logger.js';
-import type { AgentSession } from '../provisioning/agent-session.js';
 import type { SoftPhone } from '../soft-phone.component.js';
-import { renderAgentBar, type AgentBarHandlers } from '../ui/agent-status.js';
+import type { AgentBarHandlers } from '../ui/agent-status.js';
 import { renderCallList, renderCurrentCall, renderIncoming, type CallAction, type CallHandlers } from '../ui/calls.js';
 import { renderDialpad, type DialpadHandlers } from '../ui/dialpad.js';
-import { renderForwarding, type ForwardingHandlers } from '../ui/forwarding.js';
+import type { ForwardingHandlers } from '../ui/forwarding.js';
 import { renderHeader } from '../ui/header.js';
 import { renderHistory, type HistoryHandlers } from '../ui/history.js';
-import { renderLogin, type LoginHandlers } from '../ui/login.js';
+import type { LoginHandlers } from '../ui/login.js';
 import { renderNotice } from '../ui/notice.js';
 import { renderParked } from '../ui/parked.js';
 import { renderQualityNotices } from '../ui/quality.js';
 import { renderSettings } from '../ui/settings.js';
-import { renderTransfer, type TransferAction, type TransferHandlers } from '../ui/transfer.js';
+import type { TransferAction, TransferHandlers } from '../ui/transfer.js';
+import type { AgentController } from './agent-controller.js';
 import type { AudioController } from './audio-controller.js';
 import type { PhoneConfig } from './config.js';
 import type { LocalizeController } from './localize.js';
 import type { PhoneController } from './phone-controller.js';
+import type { LazyParts, PartName } from './parts.js';
 import type { PhoneOutcome } from './phone-events.js';
+import type { ShortcutAction } from './shortcuts.js';
 
 /** The element's parts the view reads. */
 export interface ViewParts {
   phone: PhoneController;
-  agent: AgentSession;
+  agent: AgentController;
+  parts: LazyParts;
   audio: AudioController;
   localize: LocalizeController;
   config: PhoneConfig;
@@ -147,6 +150,19 @@ export class PhoneView {
     void this.#el.updateComplete.then(() => this.#el.renderRoot.querySelector<HTMLElement>(selector)?.focus());
   }
 
+  /** A keyboard shortcut: the same road as the buttons. */
+  shortcut(action: ShortcutAction): void {
+    if (action === 'dialpad') return this.#focus('[part=dialpad] input');
+    const call = this.activeCall();
+    const work = {
+      answer: () => this.#el.answer(),
+      hangup: () => this.#el.hangup(),
+      mute: () => (call?.muted ? this.#el.unmute() : this.#el.mute()),
+      hold: () => (call?.state === CallState.Held ? this.#el.unhold() : this.#el.hold()),
+    }[action];
+    this.#run(work);
+  }
+
   readonly #calls: CallHandlers = {
     act: (action: CallAction, id: string) => {
       if (action === 'switch') {
@@ -195,9 +211,17 @@ export class PhoneView {
   };
 
   #dismissAgentError = (): void => {
-    this.#p.agent.error = undefined;
+    const session = this.#p.agent.session;
+    if (session) session.error = undefined;
     this.#el.requestUpdate();
   };
+
+  /** The agent session's own actions (the element's methods cover the rest). */
+  #agentDo(work: (session: NonNullable<AgentController['session']>) => Promise<unknown>): void {
+    // At once when the session is here (it is whenever its UI shows), so a click acts before the next render.
+    const session = this.#p.agent.session;
+    this.#agentRun(() => (session ? work(session) : this.#p.agent.ready().then(work)));
+  }
 
   readonly #login: LoginHandlers = {
     login: (number) =>
@@ -206,24 +230,25 @@ export class PhoneView {
         // The chosen button is gone: keyboard users continue at the status menu.
         this.#focus('[part=agent] select');
       }),
-    retry: () => this.#agentRun(() => this.#p.agent.load()),
+    retry: () => this.#agentDo((a) => a.load()),
     dismiss: this.#dismissAgentError,
   };
 
   readonly #agentBar: AgentBarHandlers = {
     setStatus: (status) => this.#agentRun(() => this.#el.setStatus(status)),
-    toggleForwarding: () => this.#agentRun(() => this.#p.agent.toggleForwarding()),
+    toggleForwarding: () => this.#agentDo((a) => a.toggleForwarding()),
     logout: () => this.#agentRun(() => this.#el.logout()),
     dismiss: this.#dismissAgentError,
   };
 
   readonly #forwarding: ForwardingHandlers = {
-    edit: (field, value) => this.#p.agent.editForwarding(field, value),
-    save: () => this.#agentRun(() => this.#p.agent.saveForwarding()),
-    retry: () => this.#agentRun(() => this.#p.agent.loadForwarding()),
-    close: () => this.#agentRun(() => this.#p.agent.toggleForwarding()),
+    edit: (field, value) => this.#p.agent.session?.editForwarding(field, value),
+    save: () => this.#agentDo((a) => a.saveForwarding()),
+    retry: () => this.#agentDo((a) => a.loadForwarding()),
+    close: () => this.#agentDo((a) => a.toggleForwarding()),
     dismiss: () => {
-      this.#p.agent.forwarding.error = undefined;
+      const session = this.#p.agent.session;
+      if (session) session.forwarding.error = undefined;
       this.#el.requestUpdate();
     },
   };
@@ -252,10 +277,26 @@ export class PhoneView {
     });
   };
 
+  /** The transfer panel shows under a connected call, also while a '*' transfer's consult call still rings (to cancel it). */
+  #transferCall(): CallInfo | undefined {
+    const active = this.activeCall();
+    return active && (isConnected(active) || active.consultFor) ? active : undefined;
+  }
+
+  /** The parts that load on first use which the next render shows. */
+  partsNeeded(): PartName[] {
+    const names: PartName[] = [];
+    if (this.#p.agent.wanted) names.push('provisioning');
+    if (this.#s.history) names.push('history');
+    if (this.#transferCall()) names.push('transfer');
+    return names;
+  }
+
   /** The transfer panel: what each button would do and why it is refused. */
-  #renderTransfer(active: CallInfo | undefined, t: Translate): TemplateResult | typeof nothing {
-    // also while a '*' transfer's consult call still rings, so it can be cancelled
-    if (!active || (!isConnected(active) && !active.consultFor)) return nothing;
+  #renderTransfer(t: Translate): TemplateResult | typeof nothing {
+    const active = this.#transferCall();
+    const part = this.#p.parts.get('transfer');
+    if (!active || !part) return nothing;
     const policy = this.#p.config.policy();
     const ops = describeOperations(active, policy);
     let pair: [CallInfo, CallInfo] | undefined;
@@ -271,7 +312,13 @@ export class PhoneView {
       : undefined;
     const { xferOpen: open, xferTarget: target } = this.#s;
     const blocked = { blind: ops.blindTransfer, attended: ops.attendedTransfer, park: ops.park, ...(pair ? { complete } : {}) };
-    return renderTransfer({ call: active, open, target, pair: pair !== undefined, blocked }, t, this.#transfer);
+    return part.renderTransfer({ call: active, open, target, pair: pair !== undefined, blocked }, t, this.#transfer);
+  }
+
+  #renderHistory(lang: Language, t: Translate): TemplateResult {
+    const list = this.#el.callHistory;
+    const part = this.#s.history ? this.#p.parts.get('history') : undefined;
+    return renderHistory(list.length, this.#s.history, t, this.#history, part?.renderHistoryList(list, lang, t, this.#history));
   }
 
   /** The notices every screen starts with: configuration errors and the last failed action. */
@@ -284,7 +331,9 @@ export class PhoneView {
   }
 
   render(): TemplateResult {
-    const { localize, agent, audio, phone } = this.#p;
+    const { localize, audio, phone, parts } = this.#p;
+    const prov = this.#p.agent.wanted ? parts.get('provisioning') : undefined;
+    const agent = prov ? this.#p.agent.session : undefined;
     const { language: lang, dir, t } = localize;
     const s = this.#s;
     const reg = phone.state.registration;
@@ -294,15 +343,15 @@ export class PhoneView {
     const dtmf = active?.state === CallState.Established && s.keypad;
     const dial = !active || active.state === CallState.Held;
     // A virtual login has no phone here: no registration, no call controls.
-    const virtual = !!agent.session?.virtual;
-    if (agent.loginStep) {
-      return html`<div part="base" class="base" dir=${dir} lang=${lang}>${this.#errors(t)}${renderLogin(agent, t, this.#login)}</div>`;
+    const virtual = !!agent?.session?.virtual;
+    if (prov && agent?.loginStep) {
+      return html`<div part="base" class="base" dir=${dir} lang=${lang}>${this.#errors(t)}${prov.renderLogin(agent, t, this.#login)}</div>`;
     }
     const run = (work: () => Promise<unknown>, fallback?: ErrorCode) => () => this.#run(work, fallback);
     return html`<div part="base" class="base" dir=${dir} lang=${lang}>
       ${virtual ? nothing : renderHeader(aor, reg, audio.settingsOpen, t, { register: run(() => this.#el.register(), 'TRANSPORT_ERROR'), toggleSettings: audio.toggleSettings })}
-      ${agent.session ? renderAgentBar(agent, calls.length > 0, t, this.#agentBar) : nothing}
-      ${agent.session && agent.forwarding.open ? renderForwarding(agent.forwarding, t, this.#forwarding) : nothing}
+      ${prov && agent?.session ? prov.renderAgentBar(agent, calls.length > 0, t, this.#agentBar) : nothing}
+      ${prov && agent?.session && agent.forwarding.open ? prov.renderForwarding(agent.forwarding, t, this.#forwarding) : nothing}
       ${reg === RegistrationState.ConnectionLost
         ? html`<div part="banner" class="banner" role="alert">${t('connectionLost')}<small>${t('reconnecting')}</small></div>`
         : nothing}
@@ -321,7 +370,7 @@ export class PhoneView {
       ${active ? renderCurrentCall(active, audio.now, s.keypad, t, this.#calls) : nothing}
       ${renderQualityNotices(active, t)}
       ${s.micFallback && calls.length ? renderNotice(t('micFallback'), t, { dismiss: () => this.#set({ micFallback: false }) }) : nothing}
-      ${this.#renderTransfer(active, t)}
+      ${this.#renderTransfer(t)}
       ${phone.state.parked.length ? renderParked(phone.state.parked, t, (slot) => this.#run(() => this.#el.retrieve(slot))) : nothing}
       ${calls.length >= 2 ? renderCallList(calls, active?.id, t, this.#calls) : nothing}
       ${s.lastEnded && !calls.length
@@ -332,7 +381,7 @@ export class PhoneView {
         : dial && !virtual
           ? renderDialpad('dial', s.number, reg === RegistrationState.Registered, t, this.#dial)
           : nothing}
-      ${dial && aor ? renderHistory(this.#el.callHistory, s.history, lang, t, this.#history) : nothing}
+      ${dial && aor ? this.#renderHistory(lang, t) : nothing}
       <div class="sr" role="status" aria-live="assertive">${s.announce}</div>
     </div>`;
   }

@@ -1,5 +1,5 @@
 /** The agent login step: the agent's extensions in login order, and the automatic choice. */
-import { css, html, nothing, type TemplateResult } from 'lit';
+import { html, nothing, type TemplateResult } from 'lit';
 import type { ExtensionEntry } from '../core/extension-list.js';
 import type { SoftPhoneError } from '../errors.js';
 import type { Translate } from '../i18n/index.js';
@@ -61,23 +61,3 @@ export function renderLogin(a: AgentSession, t: Translate, h: LoginHandlers): Te
   </section>`;
 }
 
-/** Styles of the login step, the agent bar and the forwarding panel. */
-export const agentStyles = css`
-  .choices,.scroll {display: flex; flex-direction: column; gap: 4px}
-  .scroll {max-block-size: 264px; overflow: auto; padding: 2px; margin: -2px}
-  .btn.choice {justify-content: flex-start; gap: 10px; text-align: start}
-  .choice .num {flex: none; font-weight: 600; font-variant-numeric: tabular-nums; min-inline-size: 3em}
-  .choice .what {flex: 0 1 auto; min-inline-size: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; color: var(--_muted)}
-  .choice.personal .what {color: var(--_fg)}
-  .choice.auto {border-style: dashed; flex-wrap: wrap; row-gap: 0}
-  .choice.auto .what {white-space: normal}
-  .agent {display: flex; flex-direction: column; gap: 6px}
-  .agent select {flex: 1; min-inline-size: 0; min-block-size: 30px}
-  .mobile-info {margin: 0; display: flex; gap: 6px; align-items: center; padding: 8px; border-radius: var(--_r); background: var(--_surface); font-weight: 600}
-  .fwd {display: grid; grid-template-columns: minmax(0,1fr) minmax(0,1.2fr); align-items: center; gap: 2px 8px; font-size: 13px}
-  .fwd input {padding: 4px 6px; min-inline-size: 0}
-  .fwd input[aria-invalid='true'] {border-color: var(--_bad)}
-  .fwd .bad {grid-column: 1 / -1; color: var(--_bad); font-size: 12px}
-  .fwd .row {grid-column: 1 / -1}
-  .saved {color: var(--_ok); font-size: 12px}
-`;

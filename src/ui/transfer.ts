@@ -3,7 +3,7 @@
  * typed or keyed in, completing or cancelling a transfer (also a hold transfer set up by hand), and
  * park. A button the call's state or the call policy refuses is disabled and says why.
  */
-import { css, html, nothing, type TemplateResult } from 'lit';
+import { html, nothing, type TemplateResult } from 'lit';
 import type { BlockReason } from '../core/call-policy.js';
 import type { CallInfo } from '../core/types.js';
 import type { MessageKey, Translate } from '../i18n/index.js';
@@ -26,12 +26,6 @@ export interface TransferHandlers {
   input(value: string): void;
   act(action: TransferAction): void;
 }
-
-export const transferStyles = css`
-  .xfer {display: flex; flex-direction: column; gap: 6px}
-  .xfer .why {font-size: 11px; color: var(--_muted)}
-  .xfer .keys .key {padding: 2px 0}
-`;
 
 const reasonKey = (r: BlockReason): MessageKey => `why.${r}` as MessageKey;
 

@@ -35,9 +35,12 @@ export function isolateTests(): void {
   });
 }
 
-/** Waits until `check` holds (the element updates asynchronously); fails with `what` if it never does. */
+/**
+ * Waits until `check` holds (the element updates asynchronously); fails with `what` if it never does.
+ * 5 s of wall-clock time: a polling count (the old 300 x 10 ms) stretched under load, a deadline does not.
+ */
 export async function until(check: () => boolean, what: string): Promise<void> {
-  await waitUntil(check, what, { timeoutMs: 3000, everyMs: 10 });
+  await waitUntil(check, what, { timeoutMs: 5000, everyMs: 10 });
 }
 
 /** Appends `el` to the page; it is removed after the test. */

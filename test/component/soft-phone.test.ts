@@ -583,3 +583,68 @@ describe('<soft-phone> lifecycle', () => {
     expect(customElements.get('soft-phone')).to.equal(SoftPhone);
   });
 });
+
+describe('<soft-phone> focus', () => {
+  it('focus() from the host page goes to the number field, or to answer while a call rings', async () => {
+    const { el, engine } = await registered();
+    el.focus();
+    expect(shadow(el).activeElement?.closest('[part=dialpad]')).to.not.equal(null);
+    engine().incoming({ number: '4002' });
+    await until(() => $(el, '[part=incoming] [data-action=answer]') !== null, 'the ringing card');
+    el.focus();
+    expect(shadow(el).activeElement?.getAttribute('data-action')).to.equal('answer');
+  });
+
+  it('delegates focus: focusing the host by Tab or click lands on a control inside', async () => {
+    const { el } = await registered();
+    expect(el.shadowRoot!.delegatesFocus).to.equal(true);
+    HTMLElement.prototype.focus.call(el);
+    expect(shadow(el).activeElement).to.not.equal(null);
+  });
+});
+
+describe('<soft-phone> keyboard shortcuts', () => {
+  const press = (code: string, key: string, mods: KeyboardEventInit = { altKey: true, shiftKey: true }): boolean =>
+    document.body.dispatchEvent(new KeyboardEvent('keydown', { code, key, bubbles: true, cancelable: true, ...mods }));
+
+  it('are off by default: the keys do nothing', async () => {
+    const { engine } = await registered();
+    engine().incoming({ number: '4002' });
+    expect(press('KeyA', 'A')).to.equal(true, 'the key is left to the page');
+    expect(engine().calledWith('answer')).to.have.length(0);
+  });
+
+  it('on (the bare attribute): answer, mute, hold, hang up and the dialpad from anywhere in the page', async () => {
+    const { el, engine } = await registered({ ...DEFAULT_ATTRS, shortcuts: '' });
+    const call = engine().incoming({ number: '4002' });
+    await until(() => el.calls.length === 1, 'the call rings');
+    expect(press('KeyA', 'Å')).to.equal(false, 'the shortcut is taken (by the physical key, whatever Alt types)');
+    await until(() => el.calls[0]?.state === 'established', 'answered by Alt+Shift+A');
+    press('KeyM', 'M');
+    await until(() => el.calls[0]?.muted === true, 'muted');
+    press('KeyM', 'M');
+    await until(() => el.calls[0]?.muted === false, 'unmuted');
+    press('KeyP', 'P');
+    await until(() => el.calls[0]?.state === 'held', 'held');
+    press('KeyP', 'P');
+    await until(() => el.calls[0]?.state === 'established', 'resumed');
+    press('KeyH', 'H');
+    await until(() => el.calls.length === 0, 'hung up');
+    expect(engine().calledWith('hangup')[0]).to.deep.include({ args: [call.id] });
+    press('KeyD', 'D');
+    await until(() => shadow(el).activeElement?.closest('[part=dialpad]') != null, 'the number field focused');
+  });
+
+  it('keys of its own: only the actions named; a bad key is INVALID_CONFIG naming it', async () => {
+    const { el, seen, engine } = await registered();
+    el.shortcuts = { answer: 'F2' };
+    engine().incoming({ number: '4002' });
+    await until(() => el.calls.length === 1, 'the call rings');
+    expect(press('KeyA', 'A')).to.equal(true, 'the default key is not taken');
+    press('F2', 'F2', {});
+    await until(() => el.calls[0]?.state === 'established', 'answered by F2');
+    el.shortcuts = { answer: 'Hyper+Q' };
+    await until(() => seen.some((s) => s.type === 'error'), 'the configuration error');
+    expect(JSON.stringify(seen.find((s) => s.type === 'error')!.detail)).to.contain('INVALID_CONFIG').and.contain('Hyper+Q');
+  });
+});
