@@ -1,10 +1,16 @@
 // custom-elements.json lists the public API only: the element modules, their public members, paths
 // to what the package ships (dist/*.js), no private or internal members and no stray locals.
-const ELEMENT_FILES = ['src/soft-phone.component.ts', 'src/soft-phone.ts'];
+const ELEMENT_FILES = ['src/soft-phone.component.ts', 'src/soft-phone.ts', 'src/monitor/monitor.component.ts', 'src/monitor/soft-phone-monitor.ts'];
 
 const isPublic = (m) => m.privacy !== 'private' && m.privacy !== 'protected' && !m.name.startsWith('#') && !m.name.startsWith('_');
-// Where each element file ships: the class without a tag in dist/component.js, the defining entry in dist/index.js.
-const SHIPPED = { 'src/soft-phone.component': 'dist/component.js', 'src/soft-phone': 'dist/index.js' };
+// Where each element file ships: the class without a tag in dist/component.js, the defining entry in
+// dist/index.js; the monitor (class and definition) in dist/monitor.js.
+const SHIPPED = {
+  'src/soft-phone.component': 'dist/component.js',
+  'src/soft-phone': 'dist/index.js',
+  'src/monitor/monitor.component': 'dist/monitor.js',
+  'src/monitor/soft-phone-monitor': 'dist/monitor.js',
+};
 const toDist = (p) => SHIPPED[p.replace(/^\//, '').replace(/\.(ts|js)$/, '')] ?? p;
 
 export default {

@@ -49,6 +49,7 @@ const COLUMNS: readonly { key: SortKey; label: MonitorMessageKey }[] = [
  * attempts in a row (or while the browser is offline) it shows "Offline, retrying" and keeps trying.
  * Removing the element closes the stream.
  *
+ * @tag soft-phone-monitor
  * @summary The supervisor's live monitor of servers, extensions and calls.
  *
  * @fires {CustomEvent<{ state: 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'offline'; attempt: number }>} softphone-monitor-connection - The event stream's state changed (`attempt`: failed attempts in a row).
