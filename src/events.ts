@@ -28,6 +28,7 @@ export interface SoftPhoneEventMap {
   'softphone-call-reconnected': { call: CallInfo };
   'softphone-status-changed': { status: string };
   'softphone-error': { code: ErrorCode; message: string };
+  'softphone-tab-role': { role: 'leader' | 'follower' | 'alone' };
 }
 
 export type SoftPhoneEventName = keyof SoftPhoneEventMap;
@@ -55,6 +56,7 @@ declare global {
     'softphone-call-reconnected': CustomEvent<SoftPhoneEventMap['softphone-call-reconnected']>;
     'softphone-status-changed': CustomEvent<SoftPhoneEventMap['softphone-status-changed']>;
     'softphone-error': CustomEvent<SoftPhoneEventMap['softphone-error']>;
+    'softphone-tab-role': CustomEvent<SoftPhoneEventMap['softphone-tab-role']>;
   }
 }
 

@@ -40,6 +40,9 @@ import { icons } from './ui/icons.js';
 import { renderSettings } from './ui/settings.js';
 import { qualityBars, qualityStyles, renderQualityNotices } from './ui/quality.js';
 import { runAudioTest, type AudioTestResult } from './audio/audio-test.js';
+import { TabController } from './tabs/tab-controller.js';
+import type { TabRole } from './tabs/protocol.js';
+import { renderTabBar } from './ui/tabs.js';
 
 /** The text of `softphone-connection-lost` (the UI shows it in the element's language). */
 export const CONNECTION_LOST_MESSAGE = 'SIP phone has lost connection with the system';
@@ -111,6 +114,16 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * with the figures in their tooltip and a notice with advice per warning. A microphone that goes
  * away mid-call is replaced by the default one, and the card says so.
  *
+ * One phone per browser: with `tab-sharing` on (the default), elements of the same
+ * `<extension>@<domain>` in same-origin tabs of one browser share one registration. The tab holding
+ * the Web Lock (`tabRole` `leader`) holds the SIP connection and every call's media; the other tabs'
+ * elements (`follower`) show the same registration, calls (same ids, `local: false`), parked calls
+ * and history, fire the same events, and their methods and buttons act through the leader. When the
+ * leader goes, another tab takes over and registers with the password its own page set; a call whose
+ * media was in the closed tab ends (`connection-lost`, "the tab that held it was closed"). A leader
+ * with a live call asks before its page unloads (`unload-warning="off"` turns that off). `popOut()`
+ * opens `pop-out-url` in a window of its own, which takes the lead. The password never leaves its tab.
+ *
  * @summary Browser-embeddable WebRTC softphone.
  *
  * @fires {CustomEvent<{ server: string }>} softphone-registering - A registration attempt starts (also each reconnect attempt).
@@ -133,6 +146,7 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * @fires {CustomEvent<{ call: CallInfo; mode: TransferMode; target: string; code: string; reason: string }>} softphone-transfer-failed - A transfer failed; the call is still up.
  * @fires {CustomEvent<{ call: CallInfo; slot: string }>} softphone-call-parked - A call was parked in `slot`.
  * @fires {CustomEvent<{ status: string }>} softphone-status-changed - The agent status changed.
+ * @fires {CustomEvent<{ role: 'leader' | 'follower' | 'alone' }>} softphone-tab-role - This tab's role in a phone shared by tabs changed (`tabRole`).
  * @fires {CustomEvent<{ code: ErrorCode; message: string }>} softphone-error - An action started from the element's UI failed, or a configuration value is invalid (`INVALID_CONFIG`).
  *
  * @csspart base - The whole widget.
@@ -151,6 +165,7 @@ const isRingingIn = (c: CallInfo): boolean => c.direction === 'inbound' && c.sta
  * @csspart login - The agent login step (extension choices).
  * @csspart agent - The agent bar: status menu, forwarding and logout buttons, a virtual login's mobile.
  * @csspart forwarding - The call forwarding panel.
+ * @csspart tabs - The line that says another tab holds the phone, and the pop-out button.
  *
  * @cssproperty [--soft-phone-width=320px] - Width of the widget.
  * @cssproperty [--soft-phone-font] - Font shorthand.
@@ -189,6 +204,9 @@ export class SoftPhone extends LitElement {
     iceServers: { attribute: false },
     callPolicy: { attribute: false },
     qualityThresholds: { attribute: false },
+    tabSharing: { attribute: 'tab-sharing' },
+    popOutUrl: { attribute: 'pop-out-url' },
+    unloadWarning: { attribute: 'unload-warning' },
   };
 
   static {
@@ -266,6 +284,19 @@ export class SoftPhone extends LitElement {
    * (`'include'` sends the CRM's cookies to another origin), `timeoutMs` per request (default 8000).
    */
   provisioningOptions: ProvisioningOptions = {};
+  /**
+   * `on` (default): elements of the same `<extension>@<domain>` in same-origin tabs of this browser
+   * share one registration (see "One phone per browser"); `off`: this element registers on its own.
+   * Read when the element connects.
+   */
+  tabSharing: 'on' | 'off' = 'on';
+  /** The page `popOut()` opens in a window of its own (e.g. the package's `pop-out.html`, served by the CRM). */
+  popOutUrl = '';
+  /**
+   * `on` (default): while this tab holds a live call of a shared phone, leaving or reloading the page
+   * asks first (the browser's own prompt); `off`: it does not ask.
+   */
+  unloadWarning: 'on' | 'off' = 'on';
 
   private _number = '';
   private _dtmf = '';
@@ -302,6 +333,15 @@ export class SoftPhone extends LitElement {
   #reconnecting = new Map<string, ReconnectReason>();
   #lostConnection = false;
   #tones = new TonePlayer(() => this.requestUpdate());
+  #tabs = new TabController(this, {
+    roleChanged: (role) => {
+      this.#reflectState();
+      emit(this, 'softphone-tab-role', { role });
+      this.requestUpdate();
+    },
+    problem: (error) => this.#report(error, 'AUTH_FAILED'),
+    state: () => this.#phone,
+  });
   #clock: ReturnType<typeof setInterval> | undefined;
   #langObserver: MutationObserver | undefined;
   #agent = new AgentSession({
@@ -392,6 +432,16 @@ export class SoftPhone extends LitElement {
   }
 
   /**
+   * This tab's part in a phone shared by tabs: `leader` (holds the SIP connection and the calls'
+   * media), `follower` (shows the leader's phone and acts through it) or `alone` (sharing off, or
+   * not configured yet). Reflected as the `tab-role` attribute.
+   * @readonly
+   */
+  get tabRole(): TabRole {
+    return this.#tabs.role;
+  }
+
+  /**
    * The agent status; `'available'` when no provisioning is used.
    * @readonly
    */
@@ -475,6 +525,15 @@ export class SoftPhone extends LitElement {
       this._audioTest = undefined;
       throw toSoftPhoneError(e, 'MEDIA_DENIED');
     }
+  }
+
+  /**
+   * Opens the phone in a small window of its own (`pop-out-url`), which takes over the phone (once no
+   * call is up in the tab that holds it), so the CRM's pages can navigate freely. Rejects
+   * `INVALID_CONFIG` without `pop-out-url`, `NOT_ALLOWED` when the browser blocked the window.
+   */
+  async popOut(): Promise<void> {
+    if (!this.#tabs.popOut()) throw new SoftPhoneError('NOT_ALLOWED', `the browser did not open ${JSON.stringify(this.popOutUrl)}`);
   }
 
   /** Empties the call history of this `<extension>@<domain>` (in this browser). */
@@ -776,7 +835,7 @@ export class SoftPhone extends LitElement {
     if (this.#engine) return this.#engine;
     const factory = (this.constructor as typeof SoftPhone).engineFactory;
     if (!factory) throw new SoftPhoneError('INVALID_CONFIG', 'no SIP engine is available in this build');
-    this.#engine = factory(this.#phone);
+    this.#engine = this.#tabs.engine(factory, this.#phone);
     return this.#engine;
   }
 
@@ -1100,10 +1159,12 @@ export class SoftPhone extends LitElement {
   #reflectState(): void {
     const reg = this.#phone.registration;
     if (this.getAttribute('registration-state') !== reg) this.setAttribute('registration-state', reg);
+    if (this.getAttribute('tab-role') !== this.#tabs.role) this.setAttribute('tab-role', this.#tabs.role);
   }
 
   #syncTones(): void {
-    const calls = this.#phone.calls;
+    // Tabs that share a phone: only the one with the calls' media rings.
+    const calls = this.#phone.calls.filter((c) => c.local);
     let tone: ToneKind | undefined;
     if (calls.some(isRingingIn)) tone = calls.some((c) => !isRingingIn(c)) ? 'call-waiting' : 'ringtone';
     else if (calls.some((c) => c.direction === 'outbound' && c.state === CallState.Ringing)) tone = 'ringback';
@@ -1322,6 +1383,7 @@ export class SoftPhone extends LitElement {
     }
     return html`<div part="base" class="base" dir=${isRtl(lang) ? 'rtl' : 'ltr'} lang=${lang}>
       ${virtual ? nothing : renderHeader(aor, reg, this._settings, t, { register: () => this.#run(() => this.register(), 'TRANSPORT_ERROR'), toggleSettings: this.#toggleSettings })}
+      ${renderTabBar(this.#tabs.role, this.#tabs.canPopOut, t, () => this.#run(() => this.popOut(), 'NOT_ALLOWED'))}
       ${agent.session ? renderAgentBar(agent, calls.length > 0, t, this.#agentHandlers) : nothing}
       ${agent.session && agent.forwarding.open ? renderForwarding(agent.forwarding, t, this.#forwardingHandlers) : nothing}
       ${reg === RegistrationState.ConnectionLost
@@ -1347,7 +1409,10 @@ export class SoftPhone extends LitElement {
       ${this.#phone.parked.length ? renderParked(this.#phone.parked, t, (slot) => this.#run(() => this.retrieve(slot))) : nothing}
       ${calls.length >= 2 ? renderCallList(calls, active?.id, t, this.#callHandlers) : nothing}
       ${ended && !calls.length
-        ? this.#notice(t('callEnded', { cause: t(`end.${ended.endCause ?? 'failed'}`) }), () => (this._lastEnded = undefined))
+        ? this.#notice(
+            ended.local === false && ended.endCause === 'connection-lost' ? t('tabCallGone') : t('callEnded', { cause: t(`end.${ended.endCause ?? 'failed'}`) }),
+            () => (this._lastEnded = undefined),
+          )
         : nothing}
       ${dtmf
         ? renderDialpad('dtmf', this._dtmf, false, t, this.#dialHandlers)
