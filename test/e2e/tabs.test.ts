@@ -29,8 +29,23 @@ describe('one phone per browser (tabs)', () => {
   const registrations = (ext: string, n: number, what: string): Promise<true> =>
     until(async () => (await registrationsOf(ext)) === n || undefined, `${what}: ${n} registration(s) of ${ext}`, 20_000) as Promise<true>;
 
-  /** A browser (context) of its own, closed in `finally` by the test. */
-  const newBrowser = (): Promise<BrowserContext> => fx.browser.newContext();
+  /**
+   * Runs a story in a browser (context) of its own: its tabs share one phone. Everything the story
+   * opened is closed after it, also when it fails (then the tabs' SIP and console lines are dumped
+   * with TABS_DEBUG=1).
+   */
+  async function story(work: (browser: BrowserContext) => Promise<void>): Promise<void> {
+    const browser = await fx.browser.newContext();
+    try {
+      await work(browser);
+    } catch (e) {
+      await dump();
+      throw e;
+    } finally {
+      await browser.close();
+      for (const c of others.splice(0)) await c.close();
+    }
+  }
 
   /** A tab of `context` with a `<soft-phone>` for `ext`. */
   async function tab(context: BrowserContext, ext: string, attrs: Record<string, string> = {}, origin = fx.web.url): Promise<Phone> {
@@ -39,8 +54,11 @@ describe('one phone per browser (tabs)', () => {
     return Phone.add(page, { server: fx.lab.servers.server1.wsUrl, account: account(ext), attrs });
   }
 
+  /** Contexts a test opened besides its tabs' (the caller's browser), closed after it. */
+  const others: BrowserContext[] = [];
   async function alice(): Promise<Phone> {
     const page = await openPhonePage(fx.browser, fx.web.url);
+    others.push(page.context());
     const p = await Phone.add(page, { server: fx.lab.servers.server1.wsUrl, account: account('3999') });
     await p.waitForEvent('softphone-registered');
     return p;
@@ -74,20 +92,19 @@ describe('one phone per browser (tabs)', () => {
   const stateEverywhere = (tabs: Phone[], id: string, state: string): Promise<unknown> =>
     Promise.all(tabs.map((t) => until(async () => (await t.calls()).find((c) => c.id === id && c.state === state), `${t.id}: call ${state}`)));
 
-  fx.test('three tabs: one registration; a call rings in all three, is answered from tab 3, held from tab 2, hung up from tab 1', async () => {
-    const browser = await newBrowser();
-    let caller: Phone | undefined;
-    try {
+  fx.test('three tabs: one registration; a call rings in all three, is answered from tab 3, held from tab 2, hung up from tab 1',
+    async () =>
+    story(async (browser) => {
       const tabs = [await tab(browser, '4000'), await tab(browser, '4000'), await tab(browser, '4000')];
       await Promise.all(tabs.map((t) => t.waitForEvent('softphone-registered')));
       const leader = await leaderOf(tabs);
       await registrations('4000', 1, 'three tabs');
-      caller = await alice();
+      const caller = await alice();
       const placed = await caller.invoke<CallSnapshot>('call', '4000');
       const call = await ringsEverywhere(tabs);
       await tabs[2]!.invoke('answer', call.id);
       await stateEverywhere(tabs, call.id, 'established');
-      await until(async () => (await caller!.calls()).find((c) => c.id === placed.id && c.state === 'established'), 'Alice established');
+      await until(async () => (await caller.calls()).find((c) => c.id === placed.id && c.state === 'established'), 'Alice established');
       for (const t of tabs) {
         const [shown] = await t.calls();
         assert.equal(shown!.id, call.id);
@@ -107,21 +124,18 @@ describe('one phone per browser (tabs)', () => {
       }
       await caller.waitForEvent('softphone-call-ended');
       assert.equal(await registrationsOf('4000'), 1, 'still one registration');
-    } finally {
-      await browser.close();
-      await caller?.page.context().close();
-    }
-  }, { timeout: SLOW });
+    }),
+    { timeout: SLOW },
+  );
 
-  fx.test('the leader tab closes: another tab is registered within 2 s, the call that was there ends "the tab was closed", the next call works', async () => {
-    const browser = await newBrowser();
-    let caller: Phone | undefined;
-    try {
+  fx.test('the leader tab closes: another tab is registered within 2 s, the call that was there ends "the tab was closed", the next call works',
+    async () =>
+    story(async (browser) => {
       const tabs = [await tab(browser, '4001'), await tab(browser, '4001'), await tab(browser, '4001')];
       await Promise.all(tabs.map((t) => t.waitForEvent('softphone-registered')));
       const leader = await leaderOf(tabs);
       const others = tabs.filter((t) => t !== leader);
-      caller = await alice();
+      const caller = await alice();
       await caller.invoke('call', '4001');
       const call = await ringsEverywhere(tabs);
       await others[0]!.invoke('answer', call.id);
@@ -163,20 +177,14 @@ describe('one phone per browser (tabs)', () => {
       await stateEverywhere(others, next.id, 'established');
       await hearEachOther(newLeader, caller);
       await newLeader.invoke('hangup', next.id);
-    } catch (e) {
-      await dump();
-      throw e;
-    } finally {
-      await browser.close();
-      await caller?.page.context().close();
-    }
-  }, { timeout: SLOW });
+    }),
+    { timeout: SLOW },
+  );
 
-  fx.test('a pop-out window takes over; a CRM tab reloads during a call, and the call goes on', async () => {
-    const browser = await newBrowser();
-    let caller: Phone | undefined;
+  fx.test('a pop-out window takes over; a CRM tab reloads during a call, and the call goes on',
+    async () =>
+    story(async (browser) => {
     const agent = account('4002');
-    try {
       // The CRM's own script in its copy of the pop-out page gives the window its password; here the
       // test plays that script (and the lab's test instrumentation, as the CRM tabs have it). By the
       // window's name: a popup's first page keeps the window of the about:blank it started with.
@@ -212,7 +220,7 @@ describe('one phone per browser (tabs)', () => {
       for (const t of crm) await until(async () => (await role(t)) === 'follower', `${t.id} follows the window`);
       await registrations('4002', 1, 'the window holds the one registration');
 
-      caller = await alice();
+      const caller = await alice();
       await caller.invoke('call', '4002');
       const call = await ringsEverywhere(crm);
       await crm[1]!.invoke('answer', call.id);
@@ -230,19 +238,15 @@ describe('one phone per browser (tabs)', () => {
       await reloaded.invoke('hangup', call.id);
       await pop.waitForEvent('softphone-call-ended');
       await caller.waitForEvent('softphone-call-ended');
-    } catch (e) {
-      await dump();
-      throw e;
-    } finally {
-      await browser.close();
-      await caller?.page.context().close();
-    }
-  }, { timeout: SLOW });
+    }),
+    { timeout: SLOW },
+  );
 
-  fx.test('tab-sharing="off": three registrations; two extensions: two; another browser and another origin do not share', async () => {
-    const browser = await newBrowser();
-    const other = await newBrowser();
-    try {
+  fx.test('tab-sharing="off": three registrations; two extensions: two; another browser and another origin do not share',
+    async () =>
+    story(async (browser) => {
+      const other = await fx.browser.newContext();
+      others.push(other);
       const off = [1, 2, 3].map(() => ({ 'tab-sharing': 'off' }));
       const alone = [await tab(browser, '4003', off[0]), await tab(browser, '4003', off[1]), await tab(browser, '4003', off[2])];
       await Promise.all(alone.map((t) => t.waitForEvent('softphone-registered')));
@@ -262,9 +266,7 @@ describe('one phone per browser (tabs)', () => {
       assert.equal(await role(elsewhere), 'leader');
       assert.equal(await role(otherOrigin), 'leader');
       await registrations('4000', 3, 'two tabs, another browser, another origin');
-    } finally {
-      await browser.close();
-      await other.close();
-    }
-  }, { timeout: SLOW });
+    }),
+    { timeout: SLOW },
+  );
 });
