@@ -7,7 +7,7 @@ import { configure, languageSwitcher, loadLab, serverUrl } from './lab-config.js
 const EVENTS = [
   'registering', 'registered', 'unregistered', 'registration-failed', 'connection-lost', 'connection-restored',
   'before-dial', 'incoming-call', 'call-state', 'call-established', 'call-ended', 'call-held', 'call-resumed',
-  'transfer-completed', 'transfer-failed', 'call-parked', 'status-changed', 'call-quality', 'error',
+  'transfer-completed', 'transfer-failed', 'call-parked', 'status-changed', 'call-quality', 'error', 'tab-role',
 ].map((n) => `softphone-${n}`);
 
 const MAX_ROWS = 300;
@@ -118,6 +118,13 @@ async function main() {
   const c = document.getElementById('c');
   for (const [id, el] of [['A', a], ['B', b], ['Agent', c]]) {
     for (const name of EVENTS) el.addEventListener(name, (e) => addRow(id, name.replace('softphone-', ''), e.detail));
+  }
+  // One phone per browser: each phone's tab role (leader, follower, alone) next to its name.
+  for (const label of document.querySelectorAll('.tab-role')) {
+    const el = document.getElementById(label.dataset.for);
+    const show = () => (label.textContent = `(${el.tabRole} tab)`);
+    el.addEventListener('softphone-tab-role', show);
+    show();
   }
   document.getElementById('clear-log').addEventListener('click', () => log.replaceChildren());
 

@@ -28,6 +28,7 @@ export interface SoftPhoneEventMap {
   'softphone-call-reconnected': { call: CallInfo };
   'softphone-status-changed': { status: string };
   'softphone-error': { code: ErrorCode; message: string };
+  'softphone-tab-role': { role: 'leader' | 'follower' | 'alone' };
 }
 
 export type SoftPhoneEventName = keyof SoftPhoneEventMap;

@@ -22,6 +22,8 @@ import { LazyParts } from './element/parts.js';
 import { PhoneEvents } from './element/phone-events.js';
 import { ShortcutController, type Shortcuts } from './element/shortcuts.js';
 import { PhoneView } from './element/view.js';
+import { TabController } from './tabs/tab-controller.js';
+import type { TabRole } from './tabs/protocol.js';
 import { isLanguageLoaded, loadLanguage } from './i18n/index.js';
 import { agentStyles, historyStyles, transferStyles } from './ui/part-styles.js';
 import { qualityStyles } from './ui/quality.js';
@@ -51,6 +53,16 @@ const PASSWORD_ATTRIBUTE = ['pass', 'word'].join('');
  * Call quality: `CallInfo.quality` about once a second, `softphone-call-quality` only when a warning
  * starts or ends. README.md ("Agent login", "Call history", "Call quality") tells the whole story.
  *
+ * One phone per browser: with `tab-sharing` on (the default), elements of the same
+ * `<extension>@<domain>` in same-origin tabs of one browser share one registration. The tab holding
+ * the Web Lock (`tabRole` `leader`) holds the SIP connection and every call's media; the other tabs'
+ * elements (`follower`) show the same registration, calls (same ids, `local: false`), parked calls
+ * and history, fire the same events, and their methods and buttons act through the leader. When the
+ * leader goes, another tab takes over and registers with the password its own page set; a call whose
+ * media was in the closed tab ends (`connection-lost`, "the tab that held it was closed"). A leader
+ * with a live call asks before its page unloads (`unload-warning="off"` turns that off). `popOut()`
+ * opens `pop-out-url` in a window of its own, which takes the lead. The password never leaves its tab.
+ *
  * @summary Browser-embeddable WebRTC softphone.
  *
  * @fires {CustomEvent<{ server: string }>} softphone-registering - A registration attempt starts (also each reconnect attempt).
@@ -73,6 +85,7 @@ const PASSWORD_ATTRIBUTE = ['pass', 'word'].join('');
  * @fires {CustomEvent<{ call: CallInfo; mode: TransferMode; target: string; code: string; reason: string }>} softphone-transfer-failed - A transfer failed; the call is still up.
  * @fires {CustomEvent<{ call: CallInfo; slot: string }>} softphone-call-parked - A call was parked in `slot`.
  * @fires {CustomEvent<{ status: string }>} softphone-status-changed - The agent status changed.
+ * @fires {CustomEvent<{ role: 'leader' | 'follower' | 'alone' }>} softphone-tab-role - This tab's role in a phone shared by tabs changed (`tabRole`).
  * @fires {CustomEvent<{ code: ErrorCode; message: string }>} softphone-error - An action started from the element's UI failed, or a configuration value is invalid (`INVALID_CONFIG`).
  *
  * @csspart base - The whole widget.
@@ -91,6 +104,7 @@ const PASSWORD_ATTRIBUTE = ['pass', 'word'].join('');
  * @csspart login - The agent login step (extension choices).
  * @csspart agent - The agent bar: status menu, forwarding and logout buttons, a virtual login's mobile.
  * @csspart forwarding - The call forwarding panel.
+ * @csspart tabs - The line that says another tab holds the phone, and the pop-out button.
  *
  * @cssproperty [--soft-phone-width=320px] - Width of the widget.
  * @cssproperty [--soft-phone-font] - Font shorthand.
@@ -132,6 +146,9 @@ export class SoftPhone extends LitElement {
     callPolicy: { attribute: false },
     qualityThresholds: { attribute: false },
     shortcuts: { converter: switchConverter(false) },
+    tabSharing: { attribute: 'tab-sharing' },
+    popOutUrl: { attribute: 'pop-out-url' },
+    unloadWarning: { attribute: 'unload-warning' },
   };
 
   static {
@@ -211,6 +228,19 @@ export class SoftPhone extends LitElement {
    * (`'include'` sends the CRM's cookies to another origin), `timeoutMs` per request (default 8000).
    */
   provisioningOptions: ProvisioningOptions = {};
+  /**
+   * `on` (default): elements of the same `<extension>@<domain>` in same-origin tabs of this browser
+   * share one registration (see "One phone per browser"); `off`: this element registers on its own.
+   * Read when the element connects.
+   */
+  tabSharing: 'on' | 'off' = 'on';
+  /** The page `popOut()` opens in a window of its own (e.g. the package's `pop-out.html`, served by the CRM). */
+  popOutUrl = '';
+  /**
+   * `on` (default): while this tab holds a live call of a shared phone, leaving or reloading the page
+   * asks first (the browser's own prompt); `off`: it does not ask.
+   */
+  unloadWarning: 'on' | 'off' = 'on';
 
   #password = { text: '', version: 0 };
   readonly #config = new PhoneConfig(this);
@@ -229,7 +259,11 @@ export class SoftPhone extends LitElement {
   readonly #audio = new AudioController(this, () => this.#phone.scheduleApply());
   readonly #phone: PhoneController = new PhoneController(this, {
     config: this.#config,
-    factory: () => (this.constructor as typeof SoftPhone).engineFactory,
+    // With tab sharing, the tab controller decides whether this tab runs the engine or follows another tab's.
+    factory: () => {
+      const factory = (this.constructor as typeof SoftPhone).engineFactory;
+      return factory && ((state) => this.#tabs.engine(factory, state));
+    },
     password: () => this.#password,
     audio: () => this.#audio.prefs,
     // With provisioning, only a softphone session registers (also again when the element is re-added).
@@ -260,6 +294,15 @@ export class SoftPhone extends LitElement {
     reconnectReason: (id) => this.#events.reconnectReason(id),
     report: (e, fallback) => this.#view.report(e, fallback),
   });
+  readonly #tabs: TabController = new TabController(this, {
+    roleChanged: (role) => {
+      this.#reflectState();
+      emit(this, 'softphone-tab-role', { role });
+      this.requestUpdate();
+    },
+    problem: (error) => this.#view.report(error, 'AUTH_FAILED'),
+    state: () => this.#phone.state,
+  });
   readonly #shortcuts = new ShortcutController(this, () => this.shortcuts, (action) => this.#view.shortcut(action));
   readonly #view: PhoneView = new PhoneView(this, {
     phone: this.#phone,
@@ -268,6 +311,7 @@ export class SoftPhone extends LitElement {
     audio: this.#audio,
     localize: this.#localize,
     config: this.#config,
+    tabs: this.#tabs,
   });
 
   // Observed only to catch (and drop) a password set as an attribute; not a documented attribute.
@@ -339,6 +383,16 @@ export class SoftPhone extends LitElement {
   }
 
   /**
+   * This tab's part in a phone shared by tabs: `leader` (holds the SIP connection and the calls'
+   * media), `follower` (shows the leader's phone and acts through it) or `alone` (sharing off, or
+   * not configured yet). Reflected as the `tab-role` attribute.
+   * @readonly
+   */
+  get tabRole(): TabRole {
+    return this.#tabs.role;
+  }
+
+  /**
    * The agent status; `'available'` when no provisioning is used.
    * @readonly
    */
@@ -389,6 +443,15 @@ export class SoftPhone extends LitElement {
    */
   testAudio(): Promise<AudioTestResult> {
     return this.#audio.runTest();
+  }
+
+  /**
+   * Opens the phone in a small window of its own (`pop-out-url`), which takes over the phone (once no
+   * call is up in the tab that holds it), so the CRM's pages can navigate freely. Rejects
+   * `INVALID_CONFIG` without `pop-out-url`, `NOT_ALLOWED` when the browser blocked the window.
+   */
+  async popOut(): Promise<void> {
+    if (!this.#tabs.popOut()) throw new SoftPhoneError('NOT_ALLOWED', `the browser did not open ${JSON.stringify(this.popOutUrl)}`);
   }
 
   /** Empties the call history of this `<extension>@<domain>` (in this browser). */
@@ -574,6 +637,7 @@ export class SoftPhone extends LitElement {
   #reflectState(): void {
     const reg = this.#phone.state.registration;
     if (this.getAttribute('registration-state') !== reg) this.setAttribute('registration-state', reg);
+    if (this.getAttribute('tab-role') !== this.#tabs.role) this.setAttribute('tab-role', this.#tabs.role);
   }
 
   protected override render(): TemplateResult {

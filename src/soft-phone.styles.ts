@@ -24,6 +24,9 @@ export const styles = css`
   .banner small {display: block; font-weight: 400}
   .notice {padding: 6px 8px; border-radius: var(--_r); background: var(--soft-phone-warning-background,#fff1e5); color: var(--soft-phone-warning-color,#953800); font-size: 13px; overflow-wrap: anywhere}
   .notice > span {flex: 1}
+  .tabs {display: flex; align-items: center; gap: 6px; font-size: 12px; color: var(--_muted)}
+  .tabs > span {flex: 1}
+  .tabs > .btn {margin-inline-start: auto}
   .incoming {border-color: var(--_ok); border-inline-start-width: 4px}
   .label {margin: 0; font-weight: 600; text-transform: uppercase}
   .top {display: flex; justify-content: space-between; align-items: flex-start; gap: 8px}

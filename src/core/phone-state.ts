@@ -149,7 +149,7 @@ export class PhoneState {
     this.#emit({ kind: 'registration', from, to, detail });
   }
 
-  addCall(call: Omit<CallInfo, 'startedAt' | 'muted' | 'held' | 'warnings' | 'reconnecting'> & Partial<Pick<CallInfo, 'startedAt'>>): CallInfo {
+  addCall(call: Omit<CallInfo, 'startedAt' | 'muted' | 'held' | 'warnings' | 'reconnecting' | 'local'> & Partial<Pick<CallInfo, 'startedAt'>>): CallInfo {
     if (this.#calls.has(call.id)) throw new Error(`call ${call.id} exists`);
     // A call that replaces another one (INVITE with Replaces) arrives answered.
     if (call.state !== CallState.Dialing && call.state !== CallState.Ringing && call.state !== CallState.Established) {
@@ -157,7 +157,7 @@ export class PhoneState {
     }
     const now = this.#now();
     const answered = call.state === CallState.Established ? { answeredAt: now } : {};
-    const info: CallInfo = Object.freeze({ muted: false, held: false, warnings: [], reconnecting: false, startedAt: now, ...answered, ...call });
+    const info: CallInfo = Object.freeze({ muted: false, held: false, warnings: [], reconnecting: false, local: true, startedAt: now, ...answered, ...call });
     this.#calls.set(info.id, info);
     this.#emit({ kind: 'call', call: info, from: undefined, calls: this.calls });
     return info;
@@ -210,6 +210,42 @@ export class PhoneState {
   setParked(parked: readonly ParkedCall[]): void {
     this.#parked = [...parked];
     this.notify({ type: 'parked-changed', parked: this.#parked });
+  }
+
+  /**
+   * Takes over a change another phone state made (another tab's phone, which holds the SIP side):
+   * the snapshots as given, without transition checks (that state checked them), and only what
+   * differs from this state. Listeners hear it as if it happened here.
+   */
+  mirror(change: PhoneChange): void {
+    if (change.kind === 'registration') {
+      const from = this.#registration;
+      if (from === change.to) return;
+      this.#registration = change.to;
+      this.#emit({ ...change, from });
+      return;
+    }
+    if (change.kind === 'notice') {
+      if (change.notice.type === 'parked-changed') {
+        if (JSON.stringify(change.notice.parked) === JSON.stringify(this.#parked)) return;
+        this.#parked = [...change.notice.parked];
+      }
+      this.#emit(change);
+      return;
+    }
+    const current = this.#calls.get(change.call.id);
+    const call: CallInfo = Object.freeze({ ...change.call });
+    if (change.kind === 'quality') {
+      if (!current) return;
+      this.#calls.set(call.id, call);
+      this.#emit({ ...change, call });
+      return;
+    }
+    if (!current && call.state === CallState.Ended) return;
+    if (current && JSON.stringify(current) === JSON.stringify(call)) return;
+    if (call.state === CallState.Ended) this.#calls.delete(call.id);
+    else this.#calls.set(call.id, call);
+    this.#emit({ kind: 'call', call, from: current?.state, calls: this.calls });
   }
 
   notify(notice: PhoneNotice): void {

@@ -85,6 +85,11 @@ export interface CallInfo {
    * state, and its audio goes on where its path is intact.
    */
   reconnecting: boolean;
+  /**
+   * True in the tab whose page holds this call's media (always, unless tabs share the phone: then
+   * only in the leader tab).
+   */
+  local: boolean;
 }
 
 /** What a reconnecting call lost: its signaling connection, or its media path. */

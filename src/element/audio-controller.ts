@@ -41,9 +41,11 @@ export class AudioController implements ReactiveController {
 
   /** Plays the tone the calls call for (or none), and runs the call clock while a call is connected. */
   sync(calls: readonly CallInfo[]): void {
+    // Tabs that share a phone: only the tab with the calls' media rings.
+    const here = calls.filter((c) => c.local !== false);
     let tone: ToneKind | undefined;
-    if (calls.some(isRingingIn)) tone = calls.some((c) => !isRingingIn(c)) ? 'call-waiting' : 'ringtone';
-    else if (calls.some((c) => c.direction === 'outbound' && c.state === CallState.Ringing)) tone = 'ringback';
+    if (here.some(isRingingIn)) tone = here.some((c) => !isRingingIn(c)) ? 'call-waiting' : 'ringtone';
+    else if (here.some((c) => c.direction === 'outbound' && c.state === CallState.Ringing)) tone = 'ringback';
     if (tone) {
       this.tones.setSinks(this.prefs.ringer, this.prefs.speaker);
       this.tones.play(tone);

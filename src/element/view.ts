@@ -35,6 +35,8 @@ import type { PhoneController } from './phone-controller.js';
 import type { LazyParts, PartName } from './parts.js';
 import type { PhoneOutcome } from './phone-events.js';
 import type { ShortcutAction } from './shortcuts.js';
+import type { TabController } from '../tabs/tab-controller.js';
+import { renderTabBar } from '../ui/tabs.js';
 
 /** The element's parts the view reads. */
 export interface ViewParts {
@@ -44,6 +46,7 @@ export interface ViewParts {
   audio: AudioController;
   localize: LocalizeController;
   config: PhoneConfig;
+  tabs: TabController;
 }
 
 interface UiState {
@@ -350,6 +353,7 @@ export class PhoneView {
     const run = (work: () => Promise<unknown>, fallback?: ErrorCode) => () => this.#run(work, fallback);
     return html`<div part="base" class="base" dir=${dir} lang=${lang}>
       ${virtual ? nothing : renderHeader(aor, reg, audio.settingsOpen, t, { register: run(() => this.#el.register(), 'TRANSPORT_ERROR'), toggleSettings: audio.toggleSettings })}
+      ${renderTabBar(this.#p.tabs.role, this.#p.tabs.canPopOut, t, run(() => this.#el.popOut(), 'NOT_ALLOWED'))}
       ${prov && agent?.session ? prov.renderAgentBar(agent, calls.length > 0, t, this.#agentBar) : nothing}
       ${prov && agent?.session && agent.forwarding.open ? prov.renderForwarding(agent.forwarding, t, this.#forwarding) : nothing}
       ${reg === RegistrationState.ConnectionLost
@@ -374,7 +378,7 @@ export class PhoneView {
       ${phone.state.parked.length ? renderParked(phone.state.parked, t, (slot) => this.#run(() => this.#el.retrieve(slot))) : nothing}
       ${calls.length >= 2 ? renderCallList(calls, active?.id, t, this.#calls) : nothing}
       ${s.lastEnded && !calls.length
-        ? renderNotice(t('callEnded', { cause: t(`end.${s.lastEnded.endCause ?? 'failed'}`) }), t, { dismiss: () => this.#set({ lastEnded: undefined }) })
+        ? renderNotice(endedText(s.lastEnded, t), t, { dismiss: () => this.#set({ lastEnded: undefined }) })
         : nothing}
       ${dtmf
         ? renderDialpad('dtmf', s.dtmf, false, t, this.#dial)
@@ -385,4 +389,10 @@ export class PhoneView {
       <div class="sr" role="status" aria-live="assertive">${s.announce}</div>
     </div>`;
   }
+}
+
+/** Why the last call ended; in a tab that shares another tab's phone, a call lost with that tab says so. */
+function endedText(call: CallInfo, t: Translate): string {
+  if (call.local === false && call.endCause === 'connection-lost') return t('tabCallGone');
+  return t('callEnded', { cause: t(`end.${call.endCause ?? 'failed'}`) });
 }

@@ -540,7 +540,7 @@ export class SipEngine implements PhoneEngine {
     this.#state.addCall({ ...call, state: CallState.Ringing });
   }
 
-  async #replace(ctx: CallContext, replaced: CallContext, call: Omit<CallInfo, 'state' | 'startedAt' | 'muted' | 'held' | 'warnings' | 'reconnecting'>): Promise<void> {
+  async #replace(ctx: CallContext, replaced: CallContext, call: Omit<CallInfo, 'state' | 'startedAt' | 'muted' | 'held' | 'warnings' | 'reconnecting' | 'local'>): Promise<void> {
     const invitation = ctx.session as Invitation;
     replaced.endCause = 'replaced';
     await this.#holdOthers([ctx.id, replaced.id]);

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, trustSpkiArgs } from '../../lab/chromium.mjs';
 import { startLab, type Lab, type LabAccount, type LabOptions } from '../../lab/lab.js';
 import { startWebServer as startLabWebServer, type RouteHandler, type WebServer } from '../../lab/web.js';
@@ -93,13 +93,29 @@ export function sentRequests(page: Page, method: string): SipFrame[] {
 }
 
 /**
- * Opens the test page in a fresh browser context (its own microphone, peer connections, events).
- * `prepare` runs on the new page before it loads (init scripts, exposed functions).
+/**
+ * Opens the test page in a fresh browser context (its own microphone, peer connections, events), or
+ * as another tab of `options.context` (tabs of one browser share Web Locks and BroadcastChannels).
+ * `options.prepare` runs on the new page before it loads (init scripts, exposed functions).
  */
-export async function openPhonePage(browser: Browser, webUrl: string, file = 'phone.html', prepare?: (page: Page) => Promise<void>): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await prepare?.(page);
+export async function openPhonePage(
+  browser: Browser,
+  webUrl: string,
+  file = 'phone.html',
+  options: { context?: BrowserContext; prepare?: (page: Page) => Promise<void> } = {},
+): Promise<Page> {
+  const page = await (options.context ?? (await browser.newContext())).newPage();
+  await options.prepare?.(page);
+  instrumentPage(page);
+  await page.goto(`${webUrl}/test/e2e/pages/${file}`);
+  if (file === 'phone.html') {
+    await page.waitForFunction(() => customElements.get('soft-phone') !== undefined, undefined, { timeout: 15_000 });
+  }
+  return page;
+}
+
+/** Collects a page's console lines, page errors and SIP WebSocket frames (for pages the test did not open itself, e.g. popups). */
+export function instrumentPage(page: Page): void {
   page.on('console', (m) => consoleLines.push(m.text()));
   page.on('pageerror', (e) => {
     consoleLines.push(`pageerror: ${e.message}`);
@@ -113,11 +129,6 @@ export async function openPhonePage(browser: Browser, webUrl: string, file = 'ph
     ws.on('framesent', (f) => list.push({ at: Date.now(), direction: 'sent', url, text: text(f.payload) }));
     ws.on('framereceived', (f) => list.push({ at: Date.now(), direction: 'received', url, text: text(f.payload) }));
   });
-  await page.goto(`${webUrl}/test/e2e/pages/${file}`);
-  if (file === 'phone.html') {
-    await page.waitForFunction(() => customElements.get('soft-phone') !== undefined, undefined, { timeout: 15_000 });
-  }
-  return page;
 }
 
 /**

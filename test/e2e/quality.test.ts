@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { after, describe } from 'node:test';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { MediaRelayProcess, type Impairment } from '../../lab/media-relay.js';
 import { launchBrowser, mediaLeft, openPhonePage, Phone, REPO_ROOT, toneWav, until, withLab, type CallSnapshot, type RecordedEvent } from './harness.js';
 
@@ -106,10 +106,11 @@ describe('call quality on real calls', () => {
     return a;
   };
   async function phone(ext: string, browser: Browser = fx.browser, relay?: MediaRelayProcess): Promise<Phone> {
-    const page = await openPhonePage(browser, fx.web.url, 'phone.html', relay && (async (pg) => {
+    const prepare = relay && (async (pg: Page): Promise<void> => {
       await pg.exposeFunction('__mediaRelayPort', (port: number, address: string) => relay.portFor(port, address));
       await pg.addInitScript({ path: path.join(REPO_ROOT, 'lab', 'media-relay.page.js') });
-    }));
+    });
+    const page = await openPhonePage(browser, fx.web.url, 'phone.html', { prepare });
     const p = await Phone.add(page, { server: fx.lab.servers.server1.wsUrl, account: account(ext) });
     await p.waitForEvent('softphone-registered');
     return p;

@@ -54,6 +54,7 @@ const call = (direction: 'inbound' | 'outbound', state: CallInfo['state']): Call
   remote: { number: '4000', kind: 'internal' },
   muted: false,
   reconnecting: false,
+  local: true,
   held: state === 'held',
   warnings: [],
   startedAt: 0,

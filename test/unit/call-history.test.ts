@@ -85,7 +85,7 @@ describe('call history', () => {
   });
 
   it('a call still going is not recorded', () => {
-    assert.equal(recordFromCall({ id: 'x', direction: 'outbound', state: 'established', remote: bob, muted: false, held: false, warnings: [], reconnecting: false, startedAt: 1 }), undefined);
+    assert.equal(recordFromCall({ id: 'x', direction: 'outbound', state: 'established', remote: bob, muted: false, held: false, warnings: [], reconnecting: false, local: true, startedAt: 1 }), undefined);
   });
 
   it('an unanswered incoming call is missed; a declined one is not', () => {

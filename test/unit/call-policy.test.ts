@@ -30,6 +30,7 @@ function call(direction: CallDirection, state: CallState = CallState.Established
     remote: linked ? { number: '122099', kind: 'linked', prefix: '12', server: 'Osaka' } : { number: '4000', kind: 'internal' },
     muted: false,
     reconnecting: false,
+    local: true,
     held: state === CallState.Held,
     warnings: [],
     startedAt: 1000,

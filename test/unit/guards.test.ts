@@ -6,7 +6,7 @@ import { CallState, type CallDirection, type CallInfo } from '../../src/core/typ
 import { SoftPhoneError } from '../../src/errors.js';
 
 function call(id: string, direction: CallDirection, state: CallState, startedAt: number): CallInfo {
-  return { id, direction, state, remote: { number: '4000', kind: 'internal' }, muted: false, held: state === 'held', warnings: [], reconnecting: false, startedAt };
+  return { id, direction, state, remote: { number: '4000', kind: 'internal' }, muted: false, held: state === 'held', warnings: [], reconnecting: false, local: true, startedAt };
 }
 
 describe('which call a method without an id means', () => {

@@ -188,7 +188,7 @@ describe('a call from start to end', () => {
     const dialing = state.addCall({ id: 'c1', direction: 'outbound', state: CallState.Dialing, remote: alice });
     assert.deepEqual(
       { ...dialing },
-      { id: 'c1', direction: 'outbound', state: 'dialing', remote: alice, muted: false, held: false, warnings: [], reconnecting: false, startedAt: 1_000 },
+      { id: 'c1', direction: 'outbound', state: 'dialing', remote: alice, muted: false, held: false, warnings: [], reconnecting: false, local: true, startedAt: 1_000 },
     );
     clock.now = 2_000;
     state.moveCall('c1', CallState.Ringing);
@@ -282,5 +282,27 @@ describe('listeners', () => {
     state.setRegistration(RegistrationState.Registering);
     state.setRegistration(RegistrationState.Registered);
     assert.deepEqual(heard, ['first', 'second', 'second']);
+  });
+});
+
+describe("another tab's phone, mirrored", () => {
+  it('takes the snapshots as given (no transition checks), announces only what differs, and drops an ended call', () => {
+    const leader = new PhoneState(() => 5_000);
+    const mirror = new PhoneState();
+    const heard: PhoneChange[] = [];
+    mirror.subscribe((c) => heard.push(c));
+    // A tab that joins a registered phone goes straight to registered.
+    mirror.mirror({ kind: 'registration', from: 'registering', to: 'registered', detail: { server: 'ws://s' } });
+    assert.equal(mirror.registration, 'registered');
+    const call = leader.addCall({ id: 'x', direction: 'inbound', state: CallState.Ringing, remote: alice });
+    mirror.mirror({ kind: 'call', call, from: undefined, calls: [call] });
+    mirror.mirror({ kind: 'call', call, from: undefined, calls: [call] });
+    assert.equal(heard.filter((c) => c.kind === 'call').length, 1, 'the same snapshot twice is one change');
+    assert.deepEqual(mirror.getCall('x'), call);
+    const ended = leader.moveCall('x', CallState.Ended, { endCause: 'hangup' });
+    mirror.mirror({ kind: 'call', call: ended, from: 'ringing', calls: [] });
+    assert.deepEqual(mirror.calls, []);
+    const last = heard.at(-1);
+    assert.ok(last?.kind === 'call' && last.from === 'ringing' && last.call.endCause === 'hangup');
   });
 });

@@ -57,7 +57,7 @@
     'softphone-call-resumed', 'softphone-error',
     'softphone-transfer-completed', 'softphone-transfer-failed', 'softphone-call-parked',
     'softphone-call-quality',
-    'softphone-call-reconnecting', 'softphone-call-reconnected',
+    'softphone-call-reconnecting', 'softphone-call-reconnected', 'softphone-tab-role',
   ];
   window.__events = [];
   window.__test = {
@@ -73,13 +73,17 @@
       el.iceServers = [];
       if (engineOptions) el.engineOptions = engineOptions;
       if (password !== undefined) el.password = password;
+      window.__test.track(el, id);
+      document.body.append(el);
+      return id;
+    },
+    /** Records the element's softphone-* events in window.__events under `id`. */
+    track(el, id) {
       for (const type of EVENTS) {
         el.addEventListener(type, (e) => {
           window.__events.push({ phone: id, type, detail: JSON.parse(JSON.stringify(e.detail ?? null)), t: performance.now() });
         });
       }
-      document.body.append(el);
-      return id;
     },
     /** Makes a phone answer every incoming call at once (no test round trip in the measured set-up time). */
     autoAnswer(id, on) {
