@@ -334,13 +334,13 @@ describe('call quality on real calls', () => {
       const forwarded = (await relay.stats()).forwarded;
       await until(async () => (await relay.stats()).forwarded > forwarded + 100, 'audio through the relay');
 
-      // a clean call first (on a loaded machine a call may have a low MOS of its own: only the
-      // warning under test must be off)
+      // a clean call first: the warning under test off and a good MOS (a new call's jitter buffer
+      // starts large, which keeps its MOS low for its first seconds)
       const before = await until(async () => {
         const call = await liveCall(alice);
         const q = call.quality;
-        return q && q.rttMs < 100 && q.jitterMs < 30 && !call.warnings.includes(warning) ? q : undefined;
-      }, 'a clean call through the relay', 60_000);
+        return q && q.rttMs < 100 && q.jitterMs < 30 && q.mos >= 3.9 && !call.warnings.includes(warning) ? q : undefined;
+      }, 'a clean call through the relay', 90_000);
       console.log(`${warning}, before: ${JSON.stringify(before)}`);
       const t0 = await alice.now();
       await relay.set(impairment);
@@ -382,7 +382,8 @@ describe('call quality on real calls', () => {
     await throughRelay('high-rtt', { delayMs: 250 }, (q) => q.rttMs > 400);
   }, { timeout: 360_000 });
 
-  fx.test('0-150 ms of random jitter per packet through the relay: high-jitter starts, MOS drops; both recover once it is gone', async () => {
-    await throughRelay('high-jitter', { jitterMs: 150 }, (q) => q.jitterMs > 30);
+  fx.test('0-250 ms of random jitter per packet through the relay: high-jitter starts, MOS drops; both recover once it is gone', async () => {
+    // (0-150 ms measured 25-55 ms of jitter, too near the 30 ms threshold on a quiet machine)
+    await throughRelay('high-jitter', { jitterMs: 250 }, (q) => q.jitterMs > 30);
   }, { timeout: 360_000 });
 });
