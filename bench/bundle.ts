@@ -1,10 +1,11 @@
 /**
- * Bundle figures: the shipped bundle's minified and gzip -9 sizes, the same for sip.js + lit alone
+ * Bundle figures: the shipped CDN build's minified and gzip -9 sizes (its entry and chunks, counted
+ * as `npm run size` counts them: before the first render, and in total), the same for sip.js + lit alone
  * (bundled exactly as rollup.config.mjs bundles the product: node-resolve + terser), and where the
  * product's bytes go, per source group.
  *
  * The breakdown rebuilds the bundle exactly as rollup.config.mjs does, with a source map: every byte
- * of its output is attributed to the source file the map points at, each group's bytes are gzipped on
+ * of its output (entry and chunks) is attributed to the source file the map points at, each group's bytes are gzipped on
  * their own, and the group figures are scaled to the rebuilt bundle's real gzip size (compressing
  * groups apart loses the matches between them, so raw per-group figures add up to a bit more).
  */
@@ -15,6 +16,7 @@ import { rollup, type Plugin } from 'rollup';
 import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import typescript from '@rollup/plugin-typescript';
+import { bundleSizes } from '../scripts/bundle-files.mjs';
 
 export interface Size {
   minified: number;
@@ -30,12 +32,17 @@ export interface GroupShare {
 }
 
 export interface BundleReport {
+  /** The entry and every chunk, each file counted on its own. */
   bundle: Size;
+  /** What a plain phone loads before its first render: the entry and its static imports. */
+  firstRender: Size;
+  /** Each file of the build, biggest first. */
+  chunks: (Size & { file: string; firstRender: boolean })[];
   /** The same build made here (differs from `bundle` only when dist/ is stale). */
   rebuilt: Size;
-  budget: number;
+  budget: { firstRenderGzip: number; totalGzip: number };
   baseline: { sipjs: Size; lit: Size; sipjsAndLit: Size; sipjsSubmodules: Size };
-  /** The shipped bundle minus sip.js + lit alone. */
+  /** The shipped build (entry and chunks) minus sip.js + lit alone. */
   productOverBaseline: Size;
   groups: GroupShare[];
   /** The biggest single source files (minified bytes in the bundle). */
@@ -145,7 +152,7 @@ function decodeLine(line: string, state: { source: number }): [number, number][]
  * Builds src/index.ts exactly as rollup.config.mjs does for dist/soft-phone.bundle.js, with a source
  * map through TypeScript and terser, and attributes every output byte to its source file.
  */
-async function breakdown(): Promise<{ code: string; groups: Map<string, { text: string[]; minified: number }>; files: Map<string, number> }> {
+async function breakdown(): Promise<{ size: Size; groups: Map<string, { text: string[]; minified: number }>; files: Map<string, number> }> {
   const bundle = await rollup({
     input: path.join(ROOT, 'src/index.ts'),
     plugins: [
@@ -163,20 +170,9 @@ async function breakdown(): Promise<{ code: string; groups: Map<string, { text: 
     ],
     onwarn: () => undefined,
   });
-  let code: string;
-  let map: { sources: string[]; mappings: string };
-  try {
-    const { output } = await bundle.generate({ format: 'es', sourcemap: true });
-    code = output[0].code;
-    if (!output[0].map) throw new Error('rollup made no source map');
-    map = output[0].map;
-  } finally {
-    await bundle.close();
-  }
   const groups = new Map<string, { text: string[]; minified: number }>();
   const files = new Map<string, number>();
-  const lines = code.split('\n');
-  const state = { source: 0 };
+  const total: Size = { minified: 0, gzip: 0 };
   const add = (file: string, text: string): void => {
     const group = groupOf(file);
     const g = groups.get(group) ?? { text: [], minified: 0 };
@@ -185,34 +181,50 @@ async function breakdown(): Promise<{ code: string; groups: Map<string, { text: 
     groups.set(group, g);
     files.set(file, (files.get(file) ?? 0) + Buffer.byteLength(text));
   };
-  map.mappings.split(';').forEach((mapping, i) => {
-    const line = lines[i] ?? '';
-    const segments = decodeLine(mapping, state);
-    if (segments.length === 0) {
-      add(UNMAPPED, line);
-      return;
+  try {
+    const { output } = await bundle.generate({ format: 'es', sourcemap: true, chunkFileNames: 'bundle-chunks/[name]-[hash].js' });
+    for (const chunk of output) {
+      if (chunk.type !== 'chunk') continue;
+      if (!chunk.map) throw new Error(`rollup made no source map for ${chunk.fileName}`);
+      const { sources, mappings } = chunk.map;
+      // as shipped: without the source map comment the map adds
+      const one = size(chunk.code.replace(/\n\/\/# sourceMappingURL=\S*\s*$/, ''));
+      total.minified += one.minified;
+      total.gzip += one.gzip;
+      const lines = chunk.code.split('\n');
+      const state = { source: 0 };
+      mappings.split(';').forEach((mapping, i) => {
+        const line = lines[i] ?? '';
+        const segments = decodeLine(mapping, state);
+        if (segments.length === 0) {
+          add(UNMAPPED, line);
+          return;
+        }
+        add(UNMAPPED, line.slice(0, segments[0]?.[0] ?? 0));
+        segments.forEach(([col, source], k) => {
+          const end = segments[k + 1]?.[0] ?? line.length;
+          add(source >= 0 ? (sources[source] ?? UNMAPPED) : UNMAPPED, line.slice(col, end));
+        });
+      });
     }
-    add(UNMAPPED, line.slice(0, segments[0]?.[0] ?? 0));
-    segments.forEach(([col, source], k) => {
-      const end = segments[k + 1]?.[0] ?? line.length;
-      add(source >= 0 ? (map.sources[source] ?? UNMAPPED) : UNMAPPED, line.slice(col, end));
-    });
-  });
-  return { code, groups, files };
+  } finally {
+    await bundle.close();
+  }
+  return { size: total, groups, files };
 }
 
-/** `shipped`: the bundle to measure (default dist/soft-phone.bundle.js). */
-export async function bundleReport(shipped: Buffer = readFileSync(path.join(ROOT, 'dist/soft-phone.bundle.js'))): Promise<BundleReport> {
-  const bundle = size(shipped);
-  const budget = (JSON.parse(readFileSync(path.join(ROOT, 'size-budget.json'), 'utf8')) as { gzipBytes: number }).gzipBytes;
+/** `entry`: the build to measure (default dist/soft-phone.bundle.js), with the chunks it imports. */
+export async function bundleReport(entry: string = path.join(ROOT, 'dist/soft-phone.bundle.js')): Promise<BundleReport> {
+  const shipped = bundleSizes(entry);
+  const bundle = { minified: shipped.total.minified, gzip: shipped.total.gzip };
+  const budget = JSON.parse(readFileSync(path.join(ROOT, 'size-budget.json'), 'utf8')) as BundleReport['budget'];
   const [sipjs, lit, sipjsAndLit, sipjsSubmodules] = await Promise.all([
     rollupSize(SIPJS_ENTRY),
     rollupSize(LIT_ENTRY),
     rollupSize(`${SIPJS_ENTRY}\n${LIT_ENTRY}`),
     rollupSize(SIPJS_SUBMODULES_ENTRY),
   ]);
-  const { code, groups, files } = await breakdown();
-  const rebuilt = size(code);
+  const { size: rebuilt, groups, files } = await breakdown();
   const raw = [...groups.entries()].map(([group, g]) => ({ group, minified: g.minified, gzip: gzipSync(g.text.join(''), { level: 9 }).length }));
   const rawTotal = raw.reduce((s, g) => s + g.gzip, 0);
   const shares = raw
@@ -224,6 +236,10 @@ export async function bundleReport(shipped: Buffer = readFileSync(path.join(ROOT
     .slice(0, 15);
   return {
     bundle,
+    firstRender: { minified: shipped.firstRender.minified, gzip: shipped.firstRender.gzip },
+    chunks: shipped.files
+      .map(({ file, minified, gzip, firstRender }) => ({ file: path.relative(path.dirname(entry), file), minified, gzip, firstRender }))
+      .sort((a, b) => b.gzip - a.gzip),
     rebuilt,
     budget,
     baseline: { sipjs, lit, sipjsAndLit, sipjsSubmodules },

@@ -7,41 +7,23 @@
 // only with a reason in the commit message.
 // `--baseline` also prints sip.js + lit alone, bundled the same way (rollup + terser, ~10 s).
 import { Buffer } from 'node:buffer';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { bundleSizes } from './bundle-files.mjs';
 
 const budget = JSON.parse(readFileSync(new URL('../size-budget.json', import.meta.url), 'utf8'));
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
-const ENTRY = path.join(dist, 'soft-phone.bundle.js');
-const CHUNKS = path.join(dist, 'bundle-chunks');
 const kb = (n) => (n / 1024).toFixed(1) + ' KB';
-const gz = (file) => gzipSync(readFileSync(file), { level: 9 }).length;
 
-/** The files `file` imports statically (`import … from "./x.js"`, `export … from`, `import "./x.js"`), not `import("…")`. */
-function staticImports(file) {
-  const code = readFileSync(file, 'utf8');
-  const specs = [...code.matchAll(/\bfrom\s*["'](\.{1,2}\/[^"']+)["']|\bimport\s*["'](\.{1,2}\/[^"']+)["']/g)].map((m) => m[1] ?? m[2]);
-  return specs.map((s) => path.resolve(path.dirname(file), s));
-}
-
-/** The entry and everything it loads before it runs. */
-function firstRenderFiles(entry) {
-  const seen = new Set([entry]);
-  for (const file of seen) for (const dep of staticImports(file)) seen.add(dep);
-  return [...seen];
-}
-
-const first = firstRenderFiles(ENTRY);
-const all = [ENTRY, ...readdirSync(CHUNKS).filter((f) => f.endsWith('.js')).map((f) => path.join(CHUNKS, f))];
-const sum = (files) => files.reduce((n, f) => n + gz(f), 0);
-const firstGzip = sum(first);
-const totalGzip = sum(all);
+const sizes = bundleSizes(path.join(dist, 'soft-phone.bundle.js'));
+const firstGzip = sizes.firstRender.gzip;
+const totalGzip = sizes.total.gzip;
 const rel = (f) => path.relative(dist, f);
-console.log(`before the first render (gzip -9): ${kb(firstGzip)} in ${first.map(rel).join(', ')} (budget ${kb(budget.firstRenderGzip)})`);
-console.log(`total, entry and every chunk (gzip -9): ${kb(totalGzip)} in ${all.length} files (budget ${kb(budget.totalGzip)})`);
-for (const f of all.filter((f) => !first.includes(f)).sort((a, b) => gz(b) - gz(a))) console.log(`  on first use: ${rel(f)} ${kb(gz(f))}`);
+console.log(`before the first render (gzip -9): ${kb(firstGzip)} in ${sizes.firstRender.files.map(rel).join(', ')} (budget ${kb(budget.firstRenderGzip)})`);
+console.log(`total, entry and every chunk (gzip -9): ${kb(totalGzip)} in ${sizes.total.files.length} files (budget ${kb(budget.totalGzip)})`);
+for (const f of sizes.files.filter((f) => !f.firstRender).sort((a, b) => b.gzip - a.gzip)) console.log(`  on first use: ${rel(f.file)} ${kb(f.gzip)}`);
 
 if (process.argv.includes('--baseline')) {
   const { rollup } = await import('rollup');

@@ -27,6 +27,7 @@ import type { TabRole } from './tabs/protocol.js';
 import { isLanguageLoaded, loadLanguage } from './i18n/index.js';
 import { agentStyles, historyStyles, transferStyles } from './ui/part-styles.js';
 import { qualityStyles } from './ui/quality.js';
+import type { Theme } from './ui/palette.js';
 
 export { CONNECTION_LOST_MESSAGE } from './element/phone-events.js';
 
@@ -108,16 +109,19 @@ const PASSWORD_ATTRIBUTE = ['pass', 'word'].join('');
  *
  * @cssproperty [--soft-phone-width=320px] - Width of the widget.
  * @cssproperty [--soft-phone-font] - Font shorthand.
- * @cssproperty [--soft-phone-background=#ffffff] - Background.
- * @cssproperty [--soft-phone-color=#1f2328] - Text color.
- * @cssproperty [--soft-phone-muted-color=#59636e] - Secondary text.
- * @cssproperty [--soft-phone-border-color=#d1d9e0] - Borders.
- * @cssproperty [--soft-phone-surface=#f6f8fa] - Cards and keys.
- * @cssproperty [--soft-phone-success=#1a7f37] - Answer / call buttons, registered dot.
- * @cssproperty [--soft-phone-danger=#cf222e] - Hang up / decline buttons, lost-connection banner.
- * @cssproperty [--soft-phone-warning-background=#fff1e5] - Notices.
- * @cssproperty [--soft-phone-warning-color=#953800] - Notice text.
- * @cssproperty [--soft-phone-focus-ring=#0969da] - Keyboard focus outline.
+ * @cssproperty [--soft-phone-background=light-dark(#ffffff, #0d1117)] - Background.
+ * @cssproperty [--soft-phone-color=light-dark(#1f2328, #e6edf3)] - Text color.
+ * @cssproperty [--soft-phone-muted-color=light-dark(#59636e, #9198a1)] - Secondary text.
+ * @cssproperty [--soft-phone-border-color=light-dark(#d1d9e0, #3d444d)] - Borders, call quality bars.
+ * @cssproperty [--soft-phone-surface=light-dark(#f6f8fa, #151b23)] - Cards and keys.
+ * @cssproperty [--soft-phone-success=light-dark(#1a7f37, #3fb950)] - Answer / call buttons, registered dot, good call quality.
+ * @cssproperty [--soft-phone-danger=light-dark(#cf222e, #f85149)] - Hang up / decline buttons, lost-connection banner, missed calls.
+ * @cssproperty [--soft-phone-warning=light-dark(#9a6700, #d29922)] - Registering dot.
+ * @cssproperty [--soft-phone-idle=light-dark(#8c959f, #6e7681)] - Unregistered dot.
+ * @cssproperty [--soft-phone-on-accent=light-dark(#ffffff, #0d1117)] - Text on success / danger buttons and the banner.
+ * @cssproperty [--soft-phone-warning-background=light-dark(#fff1e5, #2d1b0e)] - Notices.
+ * @cssproperty [--soft-phone-warning-color=light-dark(#953800, #f0883e)] - Notice text.
+ * @cssproperty [--soft-phone-focus-ring=light-dark(#0969da, #4493f8)] - Keyboard focus outline.
  * @cssproperty [--soft-phone-radius=8px] - Corner radius.
  */
 export class SoftPhone extends LitElement {
@@ -149,6 +153,7 @@ export class SoftPhone extends LitElement {
     tabSharing: { attribute: 'tab-sharing' },
     popOutUrl: { attribute: 'pop-out-url' },
     unloadWarning: { attribute: 'unload-warning' },
+    theme: {},
   };
 
   static {
@@ -241,6 +246,12 @@ export class SoftPhone extends LitElement {
    * asks first (the browser's own prompt); `off`: it does not ask.
    */
   unloadWarning: 'on' | 'off' = 'on';
+  /**
+   * Color scheme: `auto` (default) follows the system's `prefers-color-scheme`, `light` and `dark`
+   * force one. A bad value is an `INVALID_CONFIG` error naming it (the phone then follows the system).
+   * @type {'auto' | 'light' | 'dark'}
+   */
+  theme: Theme = 'auto';
 
   #password = { text: '', version: 0 };
   readonly #config = new PhoneConfig(this);

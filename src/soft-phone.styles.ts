@@ -1,12 +1,14 @@
 import { css } from 'lit';
+import { color, schemeStyles } from './ui/palette.js';
 
 /**
  * Theme through `--soft-phone-*` custom properties on the host; main regions are exposed as parts.
  * Logical properties (inline-start/end) keep the layout right in right-to-left languages.
  */
 export const styles = css`
-  :host {--_bg: var(--soft-phone-background,#fff); --_fg: var(--soft-phone-color,#1f2328); --_muted: var(--soft-phone-muted-color,#59636e); --_border: var(--soft-phone-border-color,#d1d9e0); --_surface: var(--soft-phone-surface,#f6f8fa); --_ok: var(--soft-phone-success,#1a7f37); --_bad: var(--soft-phone-danger,#cf222e); --_r: var(--soft-phone-radius,8px); display: block; box-sizing: border-box; inline-size: var(--soft-phone-width,320px); max-inline-size: 100%; font: var(--soft-phone-font,14px/1.4 system-ui,sans-serif); color: var(--_fg)}
+  :host {--_bg: ${color('background')}; --_fg: ${color('color')}; --_muted: ${color('muted-color')}; --_border: ${color('border-color')}; --_surface: ${color('surface')}; --_ok: ${color('success')}; --_bad: ${color('danger')}; --_warn: ${color('warning')}; --_on: ${color('on-accent')}; --_r: var(--soft-phone-radius,8px); display: block; box-sizing: border-box; inline-size: var(--soft-phone-width,320px); max-inline-size: 100%; font: var(--soft-phone-font,14px/1.4 system-ui,sans-serif)}
   :host([hidden]) {display: none}
+  ${schemeStyles}
   * {box-sizing: border-box}
   .base,.card,.dialpad,.who,.identity,.setting {display: flex; flex-direction: column; min-inline-size: 0}
   .base,.card {gap: 8px; padding: 10px; border: 1px solid var(--_border); border-radius: var(--_r); background: var(--_bg)}
@@ -16,13 +18,13 @@ export const styles = css`
   .aor,.who .name,.list .name {font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap}
   [dir='rtl'] :is(.aor,.who,.list .name) {text-align: right}
   .reg,.meta,.label,.hint,.who .number,.via,.list .state {font-size: 12px; color: var(--_muted)}
-  .dot {inline-size: 10px; block-size: 10px; border-radius: 50%; flex: none; background: #8c959f}
+  .dot {inline-size: 10px; block-size: 10px; border-radius: 50%; flex: none; background: ${color('idle')}}
   .dot[data-state='registered'] {background: var(--_ok)}
-  .dot[data-state='registering'] {background: #bf8700}
+  .dot[data-state='registering'] {background: var(--_warn)}
   .dot[data-state='connection-lost'] {background: var(--_bad)}
-  .banner {padding: 8px 10px; border-radius: var(--_r); background: var(--_bad); color: #fff; font-weight: 600}
+  .banner {padding: 8px 10px; border-radius: var(--_r); background: var(--_bad); color: var(--_on); font-weight: 600}
   .banner small {display: block; font-weight: 400}
-  .notice {padding: 6px 8px; border-radius: var(--_r); background: var(--soft-phone-warning-background,#fff1e5); color: var(--soft-phone-warning-color,#953800); font-size: 13px; overflow-wrap: anywhere}
+  .notice {padding: 6px 8px; border-radius: var(--_r); background: ${color('warning-background')}; color: ${color('warning-color')}; font-size: 13px; overflow-wrap: anywhere}
   .notice > span {flex: 1}
   .tabs {display: flex; align-items: center; gap: 6px; font-size: 12px; color: var(--_muted)}
   .tabs > span {flex: 1}
@@ -38,14 +40,14 @@ export const styles = css`
   .btn,.key,input,select {font: inherit; color: var(--_fg); border: 1px solid var(--_border); border-radius: var(--_r); background: var(--_bg)}
   .btn {display: inline-flex; align-items: center; justify-content: center; gap: 6px; min-block-size: 36px; padding: 6px 10px; cursor: pointer}
   .btn:disabled {opacity: 0.5; cursor: not-allowed}
-  .btn.ok,.btn.bad,.btn[aria-pressed='true'] {--c: var(--_ok); background: var(--c); border-color: var(--c); color: #fff}
+  .btn.ok,.btn.bad,.btn[aria-pressed='true'] {--c: var(--_ok); background: var(--c); border-color: var(--c); color: var(--_on)}
   .btn.bad {--c: var(--_bad)}
   .btn[aria-pressed='true'] {--c: var(--_fg); color: var(--_bg)}
   .btn.tool {flex-direction: column; gap: 2px; font-size: 11px; padding: 4px 1px; line-height: 1.15; text-align: center; overflow-wrap: break-word}
   .btn.mini {min-block-size: 28px; min-inline-size: 28px; padding: 2px 6px; flex: none}
   .btn.text {font-size: 12px}
   .btn.wide {font-weight: 600}
-  :focus-visible {outline: 3px solid var(--soft-phone-focus-ring,#0969da); outline-offset: 2px}
+  :focus-visible {outline: 3px solid ${color('focus-ring')}; outline-offset: 2px}
   .icon {flex: none}
   .icon.flip:dir(rtl) {transform: scaleX(-1)}
   .dialpad {gap: 6px}

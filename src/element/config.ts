@@ -12,6 +12,7 @@ import { checkServers, type CheckedServers } from '../core/servers.js';
 import { isSeconds, SettingsCache, type Settings } from '../core/settings.js';
 import type { IceServer, LinkedServer } from '../core/types.js';
 import { SoftPhoneError, toSoftPhoneError } from '../errors.js';
+import { checkTheme } from '../ui/palette.js';
 
 /** Engine settings the public API does not cover (tests and the lab). */
 export type EngineOptions = Partial<Pick<EngineConfig, 'keepAlive' | 'candidateFilter' | 'qualitySampling'>>;
@@ -33,13 +34,14 @@ export interface ConfigSource {
   callPolicy: CallPolicy;
   qualityThresholds: Partial<QualityThresholds>;
   engineOptions: EngineOptions;
+  theme: string;
 }
 
 /** The properties whose change reconfigures the phone. */
 export const CONFIG_KEYS = [
   'server', 'domain', 'extension', 'authUser', 'displayName', 'expires', 'refresh', 'callRecovery', 'prefix',
   'linkedServers', 'parkSlots', 'iceServers', 'callPolicy', 'autoRegister', 'engineOptions',
-  'provisioningUrl', 'agent', 'provisioningOptions', 'qualityThresholds', 'shortcuts',
+  'provisioningUrl', 'agent', 'provisioningOptions', 'qualityThresholds', 'shortcuts', 'theme',
 ] as const;
 
 /**
@@ -125,7 +127,8 @@ export class PhoneConfig {
   /** Every configuration error now: the settings, the servers, and each of `checks` that throws. */
   errors(checks: readonly (() => unknown)[] = []): SoftPhoneError[] {
     const errors = [...this.settings().errors, ...this.servers().errors];
-    for (const check of [...checks, () => parseThresholds(this.#source.qualityThresholds)]) {
+    const theme = (): unknown => checkTheme(this.#source.theme);
+    for (const check of [...checks, () => parseThresholds(this.#source.qualityThresholds), theme]) {
       try {
         check();
       } catch (e) {
@@ -178,3 +181,4 @@ export class PhoneConfig {
 export function configKey(config: EngineConfig, password: PasswordSlot): string {
   return JSON.stringify({ ...config, password: password.version, classify: undefined });
 }
+

@@ -348,10 +348,10 @@ export class PhoneView {
     // A virtual login has no phone here: no registration, no call controls.
     const virtual = !!agent?.session?.virtual;
     if (prov && agent?.loginStep) {
-      return html`<div part="base" class="base" dir=${dir} lang=${lang}>${this.#errors(t)}${prov.renderLogin(agent, t, this.#login)}</div>`;
+      return html`<div part="base" class="base" dir=${dir} lang=${lang} data-theme=${this.#el.theme}>${this.#errors(t)}${prov.renderLogin(agent, t, this.#login)}</div>`;
     }
     const run = (work: () => Promise<unknown>, fallback?: ErrorCode) => () => this.#run(work, fallback);
-    return html`<div part="base" class="base" dir=${dir} lang=${lang}>
+    return html`<div part="base" class="base" dir=${dir} lang=${lang} data-theme=${this.#el.theme}>
       ${virtual ? nothing : renderHeader(aor, reg, audio.settingsOpen, t, { register: run(() => this.#el.register(), 'TRANSPORT_ERROR'), toggleSettings: audio.toggleSettings })}
       ${renderTabBar(this.#p.tabs.role, this.#p.tabs.canPopOut, t, run(() => this.#el.popOut(), 'NOT_ALLOWED'))}
       ${prov && agent?.session ? prov.renderAgentBar(agent, calls.length > 0, t, this.#agentBar) : nothing}

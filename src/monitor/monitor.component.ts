@@ -6,6 +6,7 @@ import { checkProvisioningUrl } from '../provisioning/url.js';
 import { emitMonitor } from './events.js';
 import { monitorTranslator, type MonitorMessageKey, type MonitorTranslate } from './messages.js';
 import { monitorStyles } from './monitor.styles.js';
+import { checkTheme, type Theme } from '../ui/palette.js';
 import { MonitorStream, type MonitorStreamOptions } from './stream.js';
 import {
   applyEvent,
@@ -65,17 +66,19 @@ const COLUMNS: readonly { key: SortKey; label: MonitorMessageKey }[] = [
  * @csspart row - An extension's row (`data-server`, `data-number`).
  *
  * @cssproperty [--soft-phone-monitor-font] - Font shorthand (else `--soft-phone-font`).
- * @cssproperty [--soft-phone-monitor-background=#ffffff] - Background (else `--soft-phone-background`).
- * @cssproperty [--soft-phone-monitor-color=#1f2328] - Text color (else `--soft-phone-color`).
- * @cssproperty [--soft-phone-monitor-muted-color=#59636e] - Secondary text.
- * @cssproperty [--soft-phone-monitor-border-color=#d1d9e0] - Borders and row lines.
- * @cssproperty [--soft-phone-monitor-surface=#f6f8fa] - Table header and hovered row.
- * @cssproperty [--soft-phone-monitor-success=#1a7f37] - Connected and registered dots.
- * @cssproperty [--soft-phone-monitor-warning=#9a6700] - Reconnecting dot, ringing calls.
- * @cssproperty [--soft-phone-monitor-danger=#cf222e] - Offline dot, a server at its limit.
- * @cssproperty [--soft-phone-monitor-warning-background=#fff1e5] - Error notice background.
- * @cssproperty [--soft-phone-monitor-warning-color=#953800] - Error notice text.
- * @cssproperty [--soft-phone-monitor-focus-ring=#0969da] - Keyboard focus outline.
+ * @cssproperty [--soft-phone-monitor-background=light-dark(#ffffff, #0d1117)] - Background (else `--soft-phone-background`).
+ * @cssproperty [--soft-phone-monitor-color=light-dark(#1f2328, #e6edf3)] - Text color (else `--soft-phone-color`).
+ * @cssproperty [--soft-phone-monitor-muted-color=light-dark(#59636e, #9198a1)] - Secondary text.
+ * @cssproperty [--soft-phone-monitor-border-color=light-dark(#d1d9e0, #3d444d)] - Borders and row lines.
+ * @cssproperty [--soft-phone-monitor-surface=light-dark(#f6f8fa, #151b23)] - Table header and hovered row.
+ * @cssproperty [--soft-phone-monitor-success=light-dark(#1a7f37, #3fb950)] - Connected and registered dots.
+ * @cssproperty [--soft-phone-monitor-warning=light-dark(#9a6700, #d29922)] - Reconnecting dot, ringing calls.
+ * @cssproperty [--soft-phone-monitor-danger=light-dark(#cf222e, #f85149)] - Offline dot, a server at its limit.
+ * @cssproperty [--soft-phone-monitor-idle=light-dark(#8c959f, #6e7681)] - Unregistered dot.
+ * @cssproperty [--soft-phone-monitor-warning-background=light-dark(#fff1e5, #2d1b0e)] - Error notice background.
+ * @cssproperty [--soft-phone-monitor-warning-color=light-dark(#953800, #f0883e)] - Error notice text.
+ * @cssproperty [--soft-phone-monitor-focus-ring=light-dark(#0969da, #4493f8)] - Keyboard focus outline.
+ * (Each falls back to the phone's `--soft-phone-*` property of the same name.)
  * @cssproperty [--soft-phone-monitor-radius=8px] - Corner radius.
  */
 export class SoftPhoneMonitor extends LitElement {
@@ -91,6 +94,7 @@ export class SoftPhoneMonitor extends LitElement {
     sortDirection: { attribute: 'sort-direction' },
     streamOptions: { attribute: false },
     connectionState: { attribute: 'connection-state', reflect: true },
+    theme: {},
   };
 
   static {
@@ -111,6 +115,8 @@ export class SoftPhoneMonitor extends LitElement {
   sortBy = '';
   /** `ascending` (default) or `descending`. */
   sortDirection: SortDirection = 'ascending';
+  /** Color scheme: `auto` (default) follows the system's `prefers-color-scheme`, `light` and `dark` force one. */
+  theme: Theme = 'auto';
   /** Connection settings the attributes do not cover: `fetch`, `EventSource`, retry timing, `credentials`. */
   streamOptions: MonitorStreamOptions = {};
   /** Read-only: the event stream's state (reflected as `connection-state`). */
@@ -163,6 +169,13 @@ export class SoftPhoneMonitor extends LitElement {
     }
     if (changed.has('sortDirection') && this.sortDirection !== 'ascending' && this.sortDirection !== 'descending') {
       this.#report(new SoftPhoneError('INVALID_CONFIG', `sort-direction ${JSON.stringify(this.sortDirection)} must be ascending or descending`));
+    }
+    if (changed.has('theme')) {
+      try {
+        checkTheme(this.theme);
+      } catch (e) {
+        this.#report(e as SoftPhoneError);
+      }
     }
     this.#tick(this.connectionState === ConnectionState.Connected && this._data.extensions.some((x) => x.calls.length > 0));
   }
@@ -254,7 +267,7 @@ export class SoftPhoneMonitor extends LitElement {
     const lang = this.#language.language;
     const t = monitorTranslator(lang);
     const shown = this.shownExtensions;
-    return html`<div part="base" class="base" dir=${this.#language.dir} lang=${lang}>
+    return html`<div part="base" class="base" dir=${this.#language.dir} lang=${lang} data-theme=${this.theme}>
       <div part="header" class="header">
         <h2>${t('title')}</h2>
         <p part="connection" class="conn" role="status" data-state=${this.connectionState}><span class="dot"></span>${t(`conn.${this.connectionState}`)}</p>

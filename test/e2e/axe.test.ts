@@ -2,7 +2,7 @@
  * Accessibility of the demo pages, checked by axe-core (injected into the page as it runs) in all
  * four languages: the lab demo with several phones on one page, and the CRM demo. Both are checked
  * with the phones registered and idle, then with a call ringing and a call connected, so the cards
- * and buttons of a live call are checked too. Any violation fails, with its rule, help and targets.
+ * and buttons of a live call are checked too, in the light and the dark color scheme. Any violation fails, with its rule, help and targets.
  */
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -67,7 +67,7 @@ const callStateOn = (page: Page, selector: string, state: string) =>
 describe('accessibility (axe-core) of the demo pages in every language', () => {
   const fx = withLab({ lab: { servers: ['server1', 'server2'] } });
 
-  fx.test('lab demo: several phones on one page, idle and in a call in en, ja, he and pl, ringing in en and he', async () => {
+  fx.test('lab demo: several phones on one page, idle and in a call in en, ja, he and pl, ringing in en and he; ringing and in a call in the dark scheme in en and he', async () => {
     serveLabInfo(fx.web, fx.lab);
     const page = await openHostPage(fx.browser, `${fx.web.url}/demo/`);
     try {
@@ -82,9 +82,14 @@ describe('accessibility (axe-core) of the demo pages in every language', () => {
       await callStateOn(page, '#b', 'ringing');
       // Left to ring for long, the call is given up (60 s): while it rings, left to right and right to left.
       await assertAccessibleInEveryLanguage(page, 'lab demo, ringing', ['en', 'he']);
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await assertAccessibleInEveryLanguage(page, 'lab demo, dark scheme, ringing', ['en', 'he']);
+      await page.emulateMedia({ colorScheme: 'light' });
       await page.evaluate(() => (document.querySelector('#b') as PhoneEl).answer());
       await callStateOn(page, '#a', 'established');
       await assertAccessibleInEveryLanguage(page, 'lab demo, in a call');
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await assertAccessibleInEveryLanguage(page, 'lab demo, dark scheme, in a call', ['en', 'he']);
       await page.evaluate(() => (document.querySelector('#a') as PhoneEl).hangup());
     } finally {
       await page.context().close();

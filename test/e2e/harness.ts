@@ -18,6 +18,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH, trustSpkiArgs } from '../../lab/chromium.
 import { startLab, type Lab, type LabAccount, type LabOptions } from '../../lab/lab.js';
 import { startWebServer as startLabWebServer, type RouteHandler, type WebServer } from '../../lab/web.js';
 import { until as waitUntil } from '../until.js';
+import { bundleSizes } from '../../scripts/bundle-files.mjs';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUNDLE = path.join(REPO_ROOT, 'dist', 'soft-phone.bundle.js');
@@ -38,18 +39,18 @@ export type { WebServer };
 
 /**
  * Serves the repository root on a free loopback port (lab/web.ts). `SOFT_PHONE_BUNDLE=/path/file.js`
- * serves another build as /dist/soft-phone.bundle.js (handy while developing).
+ * serves another build as /dist/soft-phone.bundle.js, with the chunks it imports beside it
+ * (handy while developing).
  */
 export async function startWebServer(root = REPO_ROOT, options: { https?: { certFile: string; keyFile: string } } = {}): Promise<WebServer> {
   const override = process.env.SOFT_PHONE_BUNDLE;
-  const routes: Record<string, RouteHandler> = override
-    ? {
-        '/dist/soft-phone.bundle.js': (_req: unknown, res: ServerResponse) => {
-          res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
-          res.end(readFileSync(override));
-        },
-      }
-    : {};
+  const routes: Record<string, RouteHandler> = {};
+  for (const { file } of override ? bundleSizes(override).files : []) {
+    routes[`/dist/${file === override ? 'soft-phone.bundle.js' : path.relative(path.dirname(override!), file)}`] = (_req: unknown, res: ServerResponse) => {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(readFileSync(file));
+    };
+  }
   return startLabWebServer({ root, routes, ...(options.https ? { https: options.https } : {}) });
 }
 

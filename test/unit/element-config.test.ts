@@ -19,6 +19,7 @@ const props = (over: Partial<ConfigSource> = {}): ConfigSource => ({
   callPolicy: {},
   qualityThresholds: {},
   engineOptions: {},
+  theme: 'auto',
   ...over,
 });
 const password = { text: 'secret', version: 1 };
@@ -50,13 +51,14 @@ describe('element configuration', () => {
   });
 
   it('bad values: one INVALID_CONFIG each, naming the value, from the settings, the servers, the thresholds and extra checks', () => {
-    const c = new PhoneConfig(props({ server: 'http://x', prefix: '7', qualityThresholds: { lossPct: -1 } }));
+    const c = new PhoneConfig(props({ server: 'http://x', prefix: '7', qualityThresholds: { lossPct: -1 }, theme: 'purple' }));
     const messages = c.errors([() => { throw new Error('provisioning-url "x" is not a URL'); }]).map((e) => `${e.code} ${e.message}`);
-    assert.equal(messages.length, 4);
+    assert.equal(messages.length, 5);
     assert.ok(messages.every((m) => m.startsWith('INVALID_CONFIG')));
     assert.ok(messages.some((m) => m.includes('"7"')));
     assert.ok(messages.some((m) => m.includes('http://x')));
     assert.ok(messages.some((m) => m.includes('lossPct')));
+    assert.ok(messages.includes('INVALID_CONFIG theme "purple" must be one of auto, light, dark'), messages.join('; '));
     assert.equal(c.thresholds().lossPct, 3, 'the defaults apply while the override is bad');
   });
 
