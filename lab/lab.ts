@@ -699,11 +699,18 @@ class KamailioServer implements LabServer {
 
   /** Calls a Kamailio RPC command over JSON-RPC (HTTP POST /RPC on the WebSocket port). */
   async rpc(method: string, params: unknown[] = []): Promise<unknown> {
-    const res = await fetch(`http://127.0.0.1:${this.wsPort}/RPC`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 }),
-      signal: AbortSignal.timeout(3000),
+    const post = (): Promise<Response> =>
+      fetch(`http://127.0.0.1:${this.wsPort}/RPC`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 }),
+        signal: AbortSignal.timeout(3000),
+      });
+    // Kamailio closes an idle HTTP connection that fetch may just be reusing ("other side closed",
+    // no answer): the lab's RPCs are reads or idempotent sets, so it is sent once more.
+    const res = await post().catch((error: unknown) => {
+      if ((error as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw error;
+      return post();
     });
     const json = (await res.json()) as { result?: unknown; error?: { code: number; message: string } };
     if (json.error) {
