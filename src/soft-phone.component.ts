@@ -11,6 +11,7 @@ import { emit } from './events.js';
 import { logger } from './logger.js';
 import type { ProvisioningOptions } from './provisioning/agent-session.js';
 import type { ForwardingSettings } from './provisioning/forwarding.js';
+import type { SoftphoneSession } from './provisioning/client.js';
 import { styles } from './soft-phone.styles.js';
 import { AgentController } from './element/agent-controller.js';
 import { AudioController } from './element/audio-controller.js';
@@ -265,6 +266,14 @@ export class SoftPhone extends LitElement {
       this.#phone.scheduleApply();
       this.requestUpdate();
     },
+    // Tabs of one agent share its login; only the tab that holds the phone saves the call statuses.
+    savesCallStatus: () => this.#tabs.role !== 'follower',
+    adopted: (session) => {
+      if (!session.sip) return;
+      this.#useSession(session.sip);
+      this.register().catch((e: unknown) => logger.info('the phone of the login from another tab did not register', e));
+    },
+    loggedOut: () => this.#useSession(undefined),
   });
   readonly #localize = new LocalizeController(this, () => this.lang);
   readonly #audio = new AudioController(this, () => this.#phone.scheduleApply());
@@ -313,6 +322,7 @@ export class SoftPhone extends LitElement {
     },
     problem: (error) => this.#view.report(error, 'AUTH_FAILED'),
     state: () => this.#phone.state,
+    renew: () => this.#agent.renew((password) => (this.password = password)),
   });
   readonly #shortcuts = new ShortcutController(this, () => this.shortcuts, (action) => this.#view.shortcut(action));
   readonly #view: PhoneView = new PhoneView(this, {
@@ -592,11 +602,22 @@ export class SoftPhone extends LitElement {
    */
   async login(extensionNumber?: string): Promise<void> {
     const session = await (await this.#agent.ready()).login(extensionNumber);
-    if (!session.sip) return;
-    const { server, domain, extension, authUser, displayName, password } = session.sip;
+    try {
+      if (!session.sip) return;
+      this.#useSession(session.sip);
+      this.password = session.sip.password;
+      await this.register();
+    } finally {
+      // The agent's other tabs show the login now (this tab holds the phone by then).
+      this.#agent.loggedIn();
+    }
+  }
+
+  /** Takes a session's SIP settings (the password apart), or drops them (`undefined`). */
+  #useSession(sip: Omit<SoftphoneSession['sip'], 'password'> | undefined): void {
+    const { server = [], domain = '', extension = '', authUser = '', displayName = '' } = sip ?? {};
     Object.assign(this, { server: server.join(' '), domain, extension, authUser, displayName });
-    this.password = password;
-    await this.register();
+    if (!sip) this.password = '';
   }
 
   /**
@@ -607,12 +628,15 @@ export class SoftPhone extends LitElement {
   async logout(): Promise<void> {
     const agent = await this.#agent.ready();
     if (this.#phone.state.calls.length) throw new SoftPhoneError('NOT_ALLOWED', 'cannot log out during a call: end the call first');
-    await agent.logout(async () => {
-      if (!agent.registers) return;
-      await this.unregister().catch((e: unknown) => logger.info('unregister failed', e));
-      Object.assign(this, { server: '', domain: '', extension: '', authUser: '', displayName: '' });
-      this.password = '';
-    });
+    try {
+      await agent.logout(async () => {
+        if (!agent.registers) return;
+        await this.unregister().catch((e: unknown) => logger.info('unregister failed', e));
+        this.#useSession(undefined);
+      });
+    } finally {
+      this.#agent.loggedOut();
+    }
   }
 
   /**
@@ -620,7 +644,8 @@ export class SoftPhone extends LitElement {
    * `softphone-status-changed`. The automatic call statuses are not for choosing: `INVALID_CONFIG`.
    */
   async setStatus(status: string): Promise<void> {
-    return (await this.#agent.ready()).setStatus(status);
+    await (await this.#agent.ready()).setStatus(status);
+    this.#agent.statusChosen();
   }
 
   /** Provisioning: the forwarding settings of the extension the agent is logged in at. */

@@ -9,6 +9,8 @@
  *    │                  └───── retry ──────┘                                     │
  *    └───── new settings (from off, loading, choosing) / logout (from active) ───┘
  *
+ * Another tab of the same agent logged in (`adopt`): off, loading or choosing go to active at once.
+ *
  * `AGENT_TRANSITIONS` is this diagram as a table; a move outside it throws `IllegalTransitionError`.
  *
  * The SIP password of a session is handed to the caller of `login()` only; the kept copy has none.
@@ -36,10 +38,11 @@ export type AgentPhase = 'off' | 'loading' | 'choosing' | 'starting' | 'active';
 
 /** The moves of `AgentSession.phase` (the diagram above); staying in a phase is always allowed. */
 export const AGENT_TRANSITIONS: Readonly<Record<AgentPhase, readonly AgentPhase[]>> = {
-  off: ['loading'],
+  // active straight away: another tab of the agent logged in (`adopt`)
+  off: ['loading', 'active'],
   // a host may log in before the list has arrived: the login does not need it
-  loading: ['choosing', 'starting', 'off'],
-  choosing: ['starting', 'loading', 'off'],
+  loading: ['choosing', 'starting', 'off', 'active'],
+  choosing: ['starting', 'loading', 'off', 'active'],
   starting: ['active', 'choosing'],
   active: ['off'],
 };
@@ -71,6 +74,17 @@ export interface ForwardingPanel {
 export interface AgentSessionHost {
   changed(): void;
   statusChanged(status: string): void;
+  /**
+   * This tab saves the automatic call statuses (default: yes). Tabs that share one phone see the
+   * same calls; only the tab that holds the phone tells the server.
+   */
+  savesCallStatus?(): boolean;
+}
+
+/** What another tab of the same agent needs to show this login: the session without its password, the chosen status. */
+export interface SharedLogin {
+  session: ProvisioningSession;
+  chosen: string;
 }
 
 const EMPTY_FORM: ForwardingForm = { always: '', busy: '', noAnswer: '', seconds: '20', unavailable: '' };
@@ -250,12 +264,7 @@ export class AgentSession {
     try {
       const chosen = extension === undefined ? undefined : this.extensions.find((e) => e.number === extension);
       const session = await client.startSession(extension, chosen);
-      this.#session = session.sip ? { ...session, sip: { ...session.sip, password: '' } } : session;
-      this.#chosen = session.sip ? AVAILABLE_STATUS : VIRTUAL_STATUS;
-      this.#callStatus = undefined;
-      this.#moveTo('active');
-      this.forwarding = { open: false, busy: false, form: undefined, saved: false };
-      this.#host.changed();
+      this.#begin(session, session.sip ? AVAILABLE_STATUS : VIRTUAL_STATUS);
       this.#host.statusChanged(this.status);
       return session;
     } catch (e) {
@@ -264,6 +273,69 @@ export class AgentSession {
       this.#host.changed();
       throw e;
     }
+  }
+
+  /** Keeps a session (never its password) as the active one. */
+  #begin(session: ProvisioningSession, chosen: string): void {
+    this.#session = session.sip ? { ...session, sip: { ...session.sip, password: '' } } : session;
+    this.#chosen = chosen;
+    this.#callStatus = undefined;
+    this.#moveTo('active');
+    this.error = undefined;
+    this.forwarding = { open: false, busy: false, form: undefined, saved: false };
+    this.#host.changed();
+  }
+
+  /** This login as another tab of the agent shows it (no password in it); none when not logged in. */
+  get shared(): SharedLogin | undefined {
+    return this.#session ? { session: this.#session, chosen: this.#chosen } : undefined;
+  }
+
+  /**
+   * Another tab of the same agent logged in: this tab shows that login (no request of its own).
+   * Ignored while this tab has a session or is starting one. True when taken.
+   */
+  adopt(login: SharedLogin): boolean {
+    if (this.#session || this.#phase === 'starting' || !this.#client) return false;
+    const before = this.status;
+    this.#begin(login.session, login.chosen);
+    if (this.status !== before) this.#host.statusChanged(this.status);
+    return true;
+  }
+
+  /** Another tab of the agent chose a status (and saved it). */
+  adoptStatus(chosen: string): void {
+    if (!this.#session || chosen === this.#chosen || !this.menu.includes(chosen)) return;
+    const before = this.status;
+    this.#chosen = chosen;
+    this.#host.changed();
+    if (this.status !== before) this.#host.statusChanged(this.status);
+  }
+
+  /** Another tab of the agent logged out (and told the server): this tab is logged out too. */
+  adoptLogout(): void {
+    if (this.#session) this.#ended(this.status, undefined);
+  }
+
+  /**
+   * Starts the session again at the same extension: the answer carries the password this tab needs
+   * when it takes over the phone from a tab that is gone. The chosen status is saved again (a new
+   * session starts `available`). Resolves with the full session, password included.
+   */
+  async renew(): Promise<ProvisioningSession> {
+    const client = this.#requireClient();
+    const ext = this.extension;
+    if (!this.#session?.sip || !ext) throw notLoggedIn();
+    const chosen = this.#chosen;
+    const session = await client.startSession(ext, this.extensions.find((e) => e.number === ext));
+    if (!session.sip) throw new SoftPhoneError('PROVISIONING_ERROR', `extension ${ext} came back without SIP settings`);
+    this.#session = { ...session, sip: { ...session.sip, password: '' } };
+    const put = this.#callStatus ?? chosen;
+    if (put !== session.status && session.statuses.includes(put)) {
+      this.#put(client, put).catch((e: unknown) => logger.warn('the status was not saved on the provisioning server', e));
+    }
+    this.#host.changed();
+    return session;
   }
 
   /**
@@ -280,6 +352,12 @@ export class AgentSession {
     } catch (e) {
       failure = e;
     }
+    this.#ended(was, failure);
+    if (failure) throw failure;
+  }
+
+  /** The session is over here: the login list again (`failure`: the server could not be told). */
+  #ended(was: string, failure: unknown): void {
     const wasLoggedIn = !!this.#session;
     this.#session = undefined;
     this.#callStatus = undefined;
@@ -297,7 +375,6 @@ export class AgentSession {
     if (failure) this.error = failure as SoftPhoneError;
     this.#host.changed();
     if (this.status !== was) this.#host.statusChanged(this.status);
-    if (failure) throw failure;
   }
 
   /** The agent picks a status from the menu: PUT, then it is the chosen status. */
@@ -335,7 +412,7 @@ export class AgentSession {
     const before = this.status;
     this.#callStatus = next;
     const put = next ?? this.#chosen;
-    if (s?.statuses.includes(put)) {
+    if (s?.statuses.includes(put) && this.#host.savesCallStatus?.() !== false) {
       this.#put(this.#client, put).catch((e: unknown) => logger.warn('the status was not saved on the provisioning server', e));
     }
     this.#host.changed();

@@ -30,6 +30,8 @@ export interface TabCallbacks {
   problem(error: SoftPhoneError): void;
   /** The element's state now (to tell whether this tab holds a live call). */
   state(): PhoneState;
+  /** A password for a phone this tab took over without one (see `TabEngineOptions.renew`). */
+  renew?(): Promise<string | undefined>;
 }
 
 export class TabController implements ReactiveController {
@@ -65,6 +67,7 @@ export class TabController implements ReactiveController {
       channel: (name) => new BroadcastChannel(name),
       onRole: (role) => this.#setRole(role),
       onProblem: (error) => this.#callbacks.problem(error),
+      renew: this.#callbacks.renew,
       claim: isPopOutWindow(),
     });
   }

@@ -16,7 +16,8 @@
  * ```
  * The password stays in the tab whose page set it: commands carry call ids, dial targets and park
  * slots, never the configuration. A follower that takes the lead registers with its own page's
- * password, and says so when its page set none.
+ * password (or one `renew` gets: the agent's provisioning session started again in this tab), and
+ * says so when it has none.
  */
 import type { DialTarget, EngineConfig, EngineFactory, PhoneEngine } from '../core/engine.js';
 import { PhoneState, type PhoneChange, type RegistrationDetail } from '../core/phone-state.js';
@@ -64,6 +65,11 @@ export interface TabEngineOptions {
   onRole(role: TabRole): void;
   /** Something the agent must hear of that is no failed action (e.g. no password to take over with). */
   onProblem(error: SoftPhoneError): void;
+  /**
+   * A password for a phone this tab took over when its page set none (e.g. the agent's provisioning
+   * session started again); `undefined` when there is none.
+   */
+  renew?(): Promise<string | undefined>;
   /** Take the lead from the current leader (a window opened by `popOut()`). */
   claim?: boolean;
   /** How long a follower waits for the leader's reply. */
@@ -289,11 +295,30 @@ export class TabEngine implements PhoneEngine {
     if (config) m.real.configure(config);
     this.#o.onRole('leader');
     this.#post(m, { type: 'snapshot', from: this.#id, snapshot: snapshotOf(own, m.detail) });
-    if (!takingOver || !this.#wanted || !config) return;
-    if (!config.password) {
+    if (takingOver && this.#wanted && config) void this.#registerAfterTakeover(m, config);
+  }
+
+  /**
+   * Registers the phone this tab took over, with its own page's password, or one its host gets
+   * (`renew`: the agent's provisioning session started again); says so when there is none.
+   */
+  async #registerAfterTakeover(m: Membership, config: EngineConfig): Promise<void> {
+    let password = config.password;
+    if (!password && this.#o.renew) {
+      password = await this.#o.renew().catch((e: unknown) => {
+        logger.info('no password for the phone this tab took over', e);
+        return undefined;
+      });
+      if (m.role !== 'leader' || !m.real) return;
+      if (password && this.#config) {
+        this.#config = { ...this.#config, password };
+        m.real.configure(this.#config);
+      }
+    }
+    if (!password) {
       this.#o.onProblem(new SoftPhoneError('AUTH_FAILED', 'this tab took over the phone, but its page set no password: it registers without one'));
     }
-    m.real.register().catch((e: unknown) => logger.info('registration after taking over did not succeed', e));
+    m.real?.register().catch((e: unknown) => logger.info('registration after taking over did not succeed', e));
   }
 
   #onOwnChange(m: Membership, change: PhoneChange): void {

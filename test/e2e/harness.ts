@@ -216,6 +216,12 @@ export interface PhoneOptions {
 let phoneCounter = 0;
 
 /** A `<soft-phone>` in a test page, driven through its public API. */
+/** The events an agent phone (`Phone.addAgent`) records. */
+const AGENT_EVENTS = [
+  'softphone-registered', 'softphone-unregistered', 'softphone-registration-failed', 'softphone-status-changed',
+  'softphone-call-established', 'softphone-call-ended', 'softphone-incoming-call', 'softphone-error', 'softphone-tab-role',
+];
+
 export class Phone {
   constructor(
     readonly page: Page,
@@ -242,6 +248,38 @@ export class Phone {
       { id, o: options },
     );
     return new Phone(page, id, options.account);
+  }
+
+  /**
+   * An agent's `<soft-phone>`: only `provisioning-url` and `agent` (and the lab's loopback ICE rule);
+   * it registers once the agent logs in. Its softphone-* events are recorded like any phone's.
+   */
+  static async addAgent(page: Page, o: { id: string; provisioningUrl: string; agent: string; domain: string; lang?: string }): Promise<Phone> {
+    await page.evaluate(
+      ({ id, url, agent, lang, events }) => {
+        const el = document.createElement('soft-phone');
+        el.id = id;
+        el.setAttribute('provisioning-url', url);
+        el.setAttribute('agent', agent);
+        el.setAttribute('lang', lang);
+        el.iceServers = [];
+        el.engineOptions = { candidateFilter: ['127.0.0.1'] };
+        const w = window as unknown as { __events: unknown[] };
+        for (const type of events) {
+          el.addEventListener(type, (e) => w.__events.push({ phone: id, type, detail: JSON.parse(JSON.stringify((e as CustomEvent).detail ?? null)), t: performance.now() }));
+        }
+        document.body.append(el);
+      },
+      { id: o.id, url: o.provisioningUrl, agent: o.agent, lang: o.lang ?? 'en', events: AGENT_EVENTS },
+    );
+    return new Phone(page, o.id, { extension: '', domain: o.domain, password: '' } as LabAccount);
+  }
+
+  /** The numbers an agent phone's login step offers, in order (Playwright's CSS reaches into the shadow root). */
+  async choices(): Promise<string[]> {
+    const buttons = this.page.locator(`#${this.id} .choice`);
+    await buttons.last().waitFor({ timeout: 15_000 });
+    return buttons.evaluateAll((list) => list.map((b) => (b as HTMLElement).dataset.number ?? ''));
   }
 
   /** Calls a method of the element; resolves with its (serializable) result, rejects with `code: message`. */

@@ -11,11 +11,6 @@ import type { Page } from 'playwright-core';
 import { startProvisioningServer, type ProvisioningServer } from '../../lab/provisioning/server.js';
 import { openPhonePage, peerBytes, Phone, sleep, toneWav, until, withLab } from './harness.js';
 
-const RECORDED = [
-  'softphone-registered', 'softphone-unregistered', 'softphone-registration-failed', 'softphone-status-changed',
-  'softphone-call-established', 'softphone-call-ended', 'softphone-incoming-call', 'softphone-error',
-];
-
 describe('agent login through the provisioning server', () => {
   const fx = withLab({ lab: { servers: ['server1'] }, fakeAudioFile: () => toneWav(440) });
   let prov: ProvisioningServer;
@@ -39,34 +34,9 @@ describe('agent login through the provisioning server', () => {
     return list.find((r) => r.number === number)?.state;
   }
 
-  /** An agent's `<soft-phone>`: only provisioning-url and agent (and the lab's loopback ICE rule). */
-  async function addAgentPhone(p: Page, id: string, agentId: string, lang = 'en'): Promise<Phone> {
-    await p.evaluate(
-      ({ id, url, agentId, lang, events }) => {
-        const el = document.createElement('soft-phone');
-        el.id = id;
-        el.setAttribute('provisioning-url', url);
-        el.setAttribute('agent', agentId);
-        el.setAttribute('lang', lang);
-        el.iceServers = [];
-        el.engineOptions = { candidateFilter: ['127.0.0.1'] };
-        const w = window as unknown as { __events: unknown[] };
-        for (const type of events) {
-          el.addEventListener(type, (e) => w.__events.push({ phone: id, type, detail: JSON.parse(JSON.stringify((e as CustomEvent).detail ?? null)), t: performance.now() }));
-        }
-        document.body.append(el);
-      },
-      { id, url: prov.url, agentId, lang, events: RECORDED },
-    );
-    return new Phone(p, id, { extension: '', domain: fx.lab.servers.server1.domain, password: '' });
-  }
-
-  /** The numbers the login step offers, in order (Playwright's CSS reaches into the shadow root). */
-  async function choices(p: Phone): Promise<string[]> {
-    const buttons = p.page.locator(`#${p.id} .choice`);
-    await buttons.last().waitFor({ timeout: 15_000 });
-    return buttons.evaluateAll((list) => list.map((b) => (b as HTMLElement).dataset.number ?? ''));
-  }
+  const addAgentPhone = (p: Page, id: string, agentId: string, lang = 'en'): Promise<Phone> =>
+    Phone.addAgent(p, { id, provisioningUrl: prov.url, agent: agentId, domain: fx.lab.servers.server1.domain, lang });
+  const choices = (p: Phone): Promise<string[]> => p.choices();
 
   before(async () => {
     const s1 = fx.lab.servers.server1;

@@ -93,7 +93,10 @@ const config = (extension = '4000', password: string | undefined = 'tab-secret-9
 
 const tabs: Tab[] = [];
 
-function openTab(locks: Locks, options: { claim?: boolean; extension?: string; password?: string | undefined } = {}): Tab {
+function openTab(
+  locks: Locks,
+  options: { claim?: boolean; extension?: string; password?: string | undefined; renew?: () => Promise<string | undefined> } = {},
+): Tab {
   const state = new PhoneState();
   const tab: Tab = { state, roles: [], problems: [], changes: [], engine: undefined as unknown as TabEngine };
   state.subscribe((c) => tab.changes.push(c));
@@ -109,6 +112,7 @@ function openTab(locks: Locks, options: { claim?: boolean; extension?: string; p
     onRole: (r) => tab.roles.push(r),
     onProblem: (e) => tab.problems.push(`${e.code}: ${e.message}`),
     ...(options.claim ? { claim: true } : {}),
+    ...(options.renew ? { renew: options.renew } : {}),
     replyTimeoutMs: 2000,
   });
   tab.engine.configure(config(options.extension, 'password' in options ? options.password : 'tab-secret-9d1'));
@@ -227,6 +231,22 @@ describe('tabs share one phone', () => {
     await until(() => b.engine.role === 'leader', 'b leads');
     assert.equal(b.problems.length, 1);
     assert.match(b.problems[0]!, /^AUTH_FAILED: .*no password/);
+  });
+
+  it("a tab without a password that takes over registers with the one its host renews (the agent's session), and says nothing", async () => {
+    const locks = new Locks();
+    const a = openTab(locks);
+    await until(() => a.engine.role === 'leader', 'a leads');
+    let asked = 0;
+    const b = openTab(locks, { password: '', renew: async () => (asked++, 'renewed-secret') });
+    await until(() => b.engine.role === 'follower', 'b follows');
+    await a.engine.dispose();
+    tabs.splice(tabs.indexOf(a), 1);
+    await until(() => FakeEngine.live()[0]?.calledWith('register').length === 1, 'b registers');
+    const engine = liveEngine();
+    assert.equal(asked, 1);
+    assert.equal(engine.config?.password, 'renewed-secret', 'registered with the renewed password');
+    assert.deepEqual(b.problems, []);
   });
 
   it('a pop-out window claims the lead once the leader has no call, and the others follow it', async () => {
