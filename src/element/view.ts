@@ -239,16 +239,16 @@ export class PhoneView {
 
   readonly #agentBar: AgentBarHandlers = {
     setStatus: (status) => this.#agentRun(() => this.#el.setStatus(status)),
-    toggleForwarding: () => this.#agentDo((a) => a.toggleForwarding()),
+    toggleForwarding: () => this.#agentDo((a) => a.forwarding.toggle()),
     logout: () => this.#agentRun(() => this.#el.logout()),
     dismiss: this.#dismissAgentError,
   };
 
   readonly #forwarding: ForwardingHandlers = {
-    edit: (field, value) => this.#p.agent.session?.editForwarding(field, value),
-    save: () => this.#agentDo((a) => a.saveForwarding()),
-    retry: () => this.#agentDo((a) => a.loadForwarding()),
-    close: () => this.#agentDo((a) => a.toggleForwarding()),
+    edit: (field, value) => this.#p.agent.session?.forwarding.edit(field, value),
+    save: () => this.#agentDo((a) => a.forwarding.save()),
+    retry: () => this.#agentDo((a) => a.forwarding.load()),
+    close: () => this.#agentDo((a) => a.forwarding.toggle()),
     dismiss: () => {
       const session = this.#p.agent.session;
       if (session) session.forwarding.error = undefined;

@@ -29,7 +29,8 @@ import {
   type ProvisioningClientOptions,
   type ProvisioningSession,
 } from './client.js';
-import { checkForwarding, type ForwardingSettings } from './forwarding.js';
+import type { ForwardingSettings } from './forwarding.js';
+import { ForwardingPanel } from './forwarding-panel.js';
 
 /** Client settings a host may add (auth headers, cookies, timeout; `fetch` for tests). */
 export type ProvisioningOptions = Partial<Pick<ProvisioningClientOptions, 'fetch' | 'timeoutMs' | 'headers' | 'credentials'>>;
@@ -49,28 +50,6 @@ export const AGENT_TRANSITIONS: Readonly<Record<AgentPhase, readonly AgentPhase[
 
 const [INCOMING, OUTGOING] = AUTOMATIC_STATUSES as [string, string];
 
-/** The forwarding form as typed: text fields, empty = off. */
-export interface ForwardingForm {
-  always: string;
-  busy: string;
-  noAnswer: string;
-  seconds: string;
-  unavailable: string;
-}
-export type ForwardingField = keyof ForwardingForm;
-
-export interface ForwardingPanel {
-  open: boolean;
-  /** Loading or saving. */
-  busy: boolean;
-  /** What the agent typed; kept through failures until saved. */
-  form: ForwardingForm | undefined;
-  /** The field the last check refused, and why (the `checkForwarding` message). */
-  invalid?: { field: ForwardingField; message: string };
-  error?: SoftPhoneError;
-  saved: boolean;
-}
-
 export interface AgentSessionHost {
   changed(): void;
   statusChanged(status: string): void;
@@ -87,37 +66,6 @@ export interface SharedLogin {
   chosen: string;
 }
 
-const EMPTY_FORM: ForwardingForm = { always: '', busy: '', noAnswer: '', seconds: '20', unavailable: '' };
-
-export function formFromSettings(s: ForwardingSettings): ForwardingForm {
-  return {
-    always: s.always ?? '',
-    busy: s.busy ?? '',
-    noAnswer: s.noAnswer?.target ?? '',
-    seconds: String(s.noAnswer?.seconds ?? EMPTY_FORM.seconds),
-    unavailable: s.unavailable ?? '',
-  };
-}
-
-/** The settings a form stands for; the seconds stay as typed when they are not a number, so the check names them. */
-export function settingsFromForm(f: ForwardingForm): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of ['always', 'busy', 'unavailable'] as const) if (f[key].trim()) out[key] = f[key].trim();
-  if (f.noAnswer.trim()) {
-    const s = f.seconds.trim();
-    out.noAnswer = { target: f.noAnswer.trim(), seconds: /^[0-9]+$/.test(s) ? Number(s) : s };
-  }
-  return out;
-}
-
-const FIELD_OF: Record<string, ForwardingField> = {
-  always: 'always',
-  busy: 'busy',
-  unavailable: 'unavailable',
-  'noAnswer.target': 'noAnswer',
-  'noAnswer.seconds': 'seconds',
-};
-
 function notLoggedIn(): SoftPhoneError {
   return new SoftPhoneError('PROVISIONING_ERROR', 'the agent is not logged in');
 }
@@ -130,7 +78,8 @@ export class AgentSession {
   error: SoftPhoneError | undefined;
   /** The list could not be loaded: the login step offers a retry. */
   listFailed = false;
-  forwarding: ForwardingPanel = { open: false, busy: false, form: undefined, saved: false };
+  /** The forwarding panel of this session (a new one at every login and logout). */
+  forwarding: ForwardingPanel = this.#panel();
 
   readonly #host: AgentSessionHost;
   #client: ProvisioningClient | undefined;
@@ -282,7 +231,7 @@ export class AgentSession {
     this.#callStatus = undefined;
     this.#moveTo('active');
     this.error = undefined;
-    this.forwarding = { open: false, busy: false, form: undefined, saved: false };
+    this.forwarding = this.#panel();
     this.#host.changed();
   }
 
@@ -362,7 +311,7 @@ export class AgentSession {
     this.#session = undefined;
     this.#callStatus = undefined;
     this.#chosen = AVAILABLE_STATUS;
-    this.forwarding = { open: false, busy: false, form: undefined, saved: false };
+    this.forwarding = this.#panel();
     if (wasLoggedIn || !this.extensions.length) {
       // The list again, with the settings as they are now (they may have changed while logged in).
       this.#key = [];
@@ -433,6 +382,15 @@ export class AgentSession {
     return [client, ext];
   }
 
+  #panel(): ForwardingPanel {
+    return new ForwardingPanel({
+      get: () => this.getForwarding(),
+      set: (settings) => this.setForwarding(settings),
+      extension: () => this.extension,
+      changed: () => this.#host.changed(),
+    });
+  }
+
   getForwarding(): Promise<ForwardingSettings> {
     const [client, ext] = this.#ownExtension();
     return client.getForwarding(ext);
@@ -442,69 +400,5 @@ export class AgentSession {
   setForwarding(settings: ForwardingSettings): Promise<ForwardingSettings> {
     const [client, ext] = this.#ownExtension();
     return client.setForwarding(ext, settings);
-  }
-
-  // ---- The forwarding panel -------------------------------------------------------------------
-
-  toggleForwarding(): Promise<void> {
-    const f = this.forwarding;
-    f.open = !f.open;
-    this.#host.changed();
-    // Loaded once per session; what the agent typed is never replaced by a reload.
-    return f.open && !f.form && !f.busy ? this.loadForwarding() : Promise.resolve();
-  }
-
-  async loadForwarding(): Promise<void> {
-    const f = this.forwarding;
-    f.saved = false;
-    f.error = undefined;
-    await this.#forwardingRequest(f, async () => {
-      const settings = await this.getForwarding();
-      if (f === this.forwarding && !f.form) f.form = formFromSettings(settings);
-    });
-  }
-
-  /** Runs a forwarding request with the form busy meanwhile; a failure is kept on the form and rethrown. */
-  async #forwardingRequest(f: ForwardingPanel, request: () => Promise<void>): Promise<void> {
-    f.busy = true;
-    this.#host.changed();
-    try {
-      await request();
-    } catch (e) {
-      f.error = e as SoftPhoneError;
-      throw e;
-    } finally {
-      f.busy = false;
-      this.#host.changed();
-    }
-  }
-
-  editForwarding(field: ForwardingField, value: string): void {
-    const f = this.forwarding;
-    f.form = { ...(f.form ?? EMPTY_FORM), [field]: value };
-    f.saved = false;
-    if (f.invalid?.field === field) f.invalid = undefined;
-    this.#host.changed();
-  }
-
-  /** Saves the form: checked first (the refused field is marked, nothing sent), then PUT. */
-  async saveForwarding(): Promise<void> {
-    const f = this.forwarding;
-    const form = f.form ?? EMPTY_FORM;
-    const check = checkForwarding(settingsFromForm(form), this.extension);
-    f.invalid = undefined;
-    f.error = undefined;
-    if (!check.ok) {
-      f.invalid = { field: FIELD_OF[check.field] ?? 'always', message: check.message };
-      this.#host.changed();
-      throw new SoftPhoneError('INVALID_CONFIG', `Forwarding: ${check.message}`);
-    }
-    await this.#forwardingRequest(f, async () => {
-      const saved = await this.setForwarding(check.value);
-      if (f === this.forwarding) {
-        f.form = formFromSettings(saved);
-        f.saved = true;
-      }
-    });
   }
 }

@@ -13,6 +13,7 @@
  * The password never crosses: a login carries the session with an empty password. A tab that takes
  * over the phone starts the session again at the same extension to get its own (`AgentSession.renew`).
  */
+import type { TabChannel } from '../tabs/protocol.js';
 import type { ProvisioningSession } from './client.js';
 import type { AgentSession, SharedLogin } from './agent-session.js';
 
@@ -22,15 +23,8 @@ export type AgentTabMessage =
   | { type: 'status'; from: string; chosen: string }
   | { type: 'logout'; from: string };
 
-/** The part of BroadcastChannel this uses. */
-export interface AgentChannel {
-  postMessage(message: unknown): void;
-  close(): void;
-  onmessage: ((event: MessageEvent) => void) | null;
-}
-
 export interface AgentTabsHooks {
-  channel(name: string): AgentChannel;
+  channel(name: string): TabChannel;
   /** Another tab logged in: the element takes the session's settings (there is no password in them). */
   adopted(session: ProvisioningSession): void;
   /** Another tab logged out: the element drops the settings the session had set. */
@@ -49,7 +43,7 @@ export class AgentTabs {
   readonly #hooks: AgentTabsHooks;
   readonly #id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
   #name: string | undefined;
-  #channel: AgentChannel | undefined;
+  #channel: TabChannel | undefined;
 
   constructor(session: AgentSession, hooks: AgentTabsHooks) {
     this.#session = session;

@@ -13,6 +13,23 @@ import { toSoftPhoneError, type ErrorCode } from '../errors.js';
 
 export type TabRole = 'leader' | 'follower' | 'alone';
 
+/** The part of the Web Locks API this uses (`navigator.locks`). */
+export interface TabLocks {
+  request(
+    name: string,
+    options: { ifAvailable?: boolean; steal?: boolean; signal?: AbortSignal },
+    callback: (lock: unknown) => Promise<unknown> | unknown,
+  ): Promise<unknown>;
+}
+
+/** The part of BroadcastChannel this uses. */
+export interface TabChannel {
+  postMessage(message: unknown): void;
+  close(): void;
+  onmessage: ((event: MessageEvent) => void) | null;
+}
+
+
 /** The engine methods a follower may ask the leader to run. */
 export const COMMANDS = [
   'register', 'unregister', 'call', 'answer', 'decline', 'hangup', 'hold', 'unhold', 'setMuted', 'sendDtmf',

@@ -7,8 +7,8 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { EngineFactory, PhoneEngine } from '../core/engine.js';
 import type { PhoneState } from '../core/phone-state.js';
 import { SoftPhoneError } from '../errors.js';
-import { groupKey, type TabRole } from './protocol.js';
-import { TabEngine, type TabLocks } from './tab-engine.js';
+import { groupKey, type TabLocks, type TabRole } from './protocol.js';
+import { TabEngine } from './tab-engine.js';
 
 /** Window name prefix of a pop-out window: the phone in such a window claims the lead. */
 export const POP_OUT_WINDOW = 'soft-phone-pop-out';

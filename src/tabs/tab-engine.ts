@@ -34,25 +34,12 @@ import {
   snapshotOf,
   withLocal,
   type Command,
+  type TabChannel,
+  type TabLocks,
   type TabMessage,
   type TabRole,
 } from './protocol.js';
-
-/** The part of the Web Locks API this uses (`navigator.locks`). */
-export interface TabLocks {
-  request(
-    name: string,
-    options: { ifAvailable?: boolean; steal?: boolean; signal?: AbortSignal },
-    callback: (lock: unknown) => Promise<unknown> | unknown,
-  ): Promise<unknown>;
-}
-
-/** The part of BroadcastChannel this uses. */
-export interface TabChannel {
-  postMessage(message: unknown): void;
-  close(): void;
-  onmessage: ((event: MessageEvent) => void) | null;
-}
+import { PendingReplies } from './replies.js';
 
 export interface TabEngineOptions {
   /** Makes the real engine (when this tab leads). */
@@ -74,12 +61,6 @@ export interface TabEngineOptions {
   claim?: boolean;
   /** How long a follower waits for the leader's reply. */
   replyTimeoutMs?: number;
-}
-
-interface Pending {
-  resolve(value: unknown): void;
-  reject(error: SoftPhoneError): void;
-  timer: ReturnType<typeof setTimeout>;
 }
 
 /** This tab's membership of one group (one key); a new key is a new membership. */
@@ -111,8 +92,7 @@ export class TabEngine implements PhoneEngine {
   readonly #id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${++nextTab}`;
   #config: EngineConfig | undefined;
   #m: Membership | undefined;
-  #pending = new Map<number, Pending>();
-  #nextCommand = 0;
+  readonly #replies = new PendingReplies();
   /** This tab's page wants the phone registered (it asked to register and did not unregister since). */
   #wanted = false;
 
@@ -283,7 +263,7 @@ export class TabEngine implements PhoneEngine {
     m.queued = undefined;
     m.role = 'leader';
     m.decided();
-    this.#rejectPending('the tab that held the phone is gone');
+    this.#replies.rejectAll('the tab that held the phone is gone');
     // What this tab showed of the leader before is over: its calls ended with its tab.
     forgetLeader(this.#o.state);
     const own = new PhoneState();
@@ -365,7 +345,7 @@ export class TabEngine implements PhoneEngine {
     m.release?.();
     m.channel.onmessage = null;
     m.channel.close();
-    this.#rejectPending('the phone was removed from this tab');
+    this.#replies.rejectAll('the phone was removed from this tab');
   }
 
   // ---- messages -----------------------------------------------------------------------------
@@ -395,7 +375,7 @@ export class TabEngine implements PhoneEngine {
         if (m.role === 'leader') void this.#runFor(m, message.from, message.id, message.method, message.args);
         break;
       case 'reply':
-        if (message.to === this.#id) this.#settle(message);
+        if (message.to === this.#id) this.#replies.settle(message);
         break;
       case 'claim':
         if (m.role === 'leader') {
@@ -428,23 +408,6 @@ export class TabEngine implements PhoneEngine {
     return (real[method] as (...a: unknown[]) => Promise<unknown>)(...args);
   }
 
-  #settle(message: Extract<TabMessage, { type: 'reply' }>): void {
-    const pending = this.#pending.get(message.id);
-    if (!pending) return;
-    this.#pending.delete(message.id);
-    clearTimeout(pending.timer);
-    if (message.ok) pending.resolve(message.value ?? undefined);
-    else pending.reject(new SoftPhoneError(message.code, message.message));
-  }
-
-  #rejectPending(why: string): void {
-    for (const [id, pending] of this.#pending) {
-      this.#pending.delete(id);
-      clearTimeout(pending.timer);
-      pending.reject(new SoftPhoneError('CALL_FAILED', why));
-    }
-  }
-
   /** Runs an engine method here (leader) or in the leader's tab (follower). */
   async #send<T>(method: Command, args: unknown[]): Promise<T> {
     const m = this.#m;
@@ -452,16 +415,9 @@ export class TabEngine implements PhoneEngine {
     await m.ready;
     if (m.role === 'leader') return (await this.#run(m, method, args)) as T;
     if (m.role === 'left') throw new SoftPhoneError('NOT_REGISTERED', 'the phone was removed from this tab');
-    const id = ++this.#nextCommand;
-    return new Promise<T>((resolve, reject) => {
-      const timeoutMs = this.#o.replyTimeoutMs ?? 15_000;
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new SoftPhoneError('TRANSPORT_ERROR', `no tab holding the phone answered ${method} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-      this.#post(m, { type: 'command', from: this.#id, id, method, args });
-    });
+    return this.#replies.expect<T>(method, this.#o.replyTimeoutMs ?? 15_000, (id) =>
+      this.#post(m, { type: 'command', from: this.#id, id, method, args }),
+    );
   }
 
   /** A call as this tab's element shows it (a follower holds no media). */

@@ -2,7 +2,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { live } from 'lit/directives/live.js';
 import type { MessageKey, Translate } from '../i18n/index.js';
-import type { ForwardingField, ForwardingPanel } from '../provisioning/agent-session.js';
+import type { ForwardingField, ForwardingPanel } from '../provisioning/forwarding-panel.js';
 import { icons } from './icons.js';
 import { errorNotice } from './login.js';
 

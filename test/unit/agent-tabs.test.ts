@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AgentSession } from '../../src/provisioning/agent-session.js';
-import { AgentTabs, agentChannelName, type AgentChannel } from '../../src/provisioning/agent-tabs.js';
+import { AgentTabs, agentChannelName } from '../../src/provisioning/agent-tabs.js';
+import type { TabChannel as AgentChannel } from '../../src/tabs/protocol.js';
 import type { ProvisioningSession } from '../../src/provisioning/client.js';
 import type { CallInfo } from '../../src/core/types.js';
 

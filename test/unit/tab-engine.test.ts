@@ -10,7 +10,8 @@ import type { EngineConfig } from '../../src/core/engine.js';
 import { PhoneState, type PhoneChange } from '../../src/core/phone-state.js';
 import type { CallInfo } from '../../src/core/types.js';
 import { groupKey, type TabRole } from '../../src/tabs/protocol.js';
-import { TabEngine, type TabLocks } from '../../src/tabs/tab-engine.js';
+import { TabEngine } from '../../src/tabs/tab-engine.js';
+import type { TabLocks } from '../../src/tabs/protocol.js';
 import { FakeEngine } from '../component/fake-engine.js';
 
 /** One browser's lock manager: exclusive locks, granted in request order. */
