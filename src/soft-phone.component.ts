@@ -1,39 +1,33 @@
 import { LitElement, type PropertyValues, type TemplateResult } from 'lit';
 import type { AudioTestResult } from './audio/audio-test.js';
 import type { CallRecord } from './core/call-history.js';
-import type { CallPolicy } from './core/call-policy.js';
-import type { QualityThresholds } from './core/call-quality.js';
 import type { EngineFactory } from './core/engine.js';
 import { parseDtmf } from './core/guards.js';
-import type { CallInfo, IceServer, LinkedServer, ParkedCall, RegistrationState, TransferMode } from './core/types.js';
+import type { CallInfo, ParkedCall, RegistrationState, TransferMode } from './core/types.js';
 import { SoftPhoneError } from './errors.js';
 import { emit } from './events.js';
 import { logger } from './logger.js';
-import type { ProvisioningOptions } from './provisioning/agent-session.js';
 import type { ForwardingSettings } from './provisioning/forwarding.js';
 import type { SoftphoneSession } from './provisioning/client.js';
 import { styles } from './soft-phone.styles.js';
 import { AgentController } from './element/agent-controller.js';
 import { AudioController } from './element/audio-controller.js';
-import { autoRegisterConverter, CONFIG_KEYS, PhoneConfig, switchConverter, type EngineOptions } from './element/config.js';
+import { CONFIG_KEYS, PhoneConfig } from './element/config.js';
 import { CallHistoryStore } from './element/history-store.js';
 import { LocalizeController } from './element/localize.js';
 import { PhoneController } from './element/phone-controller.js';
 import { LazyParts } from './element/parts.js';
 import { PhoneEvents } from './element/phone-events.js';
-import { ShortcutController, type Shortcuts } from './element/shortcuts.js';
+import { SoftPhoneProperties } from './element/properties.js';
+import { ShortcutController } from './element/shortcuts.js';
 import { PhoneView } from './element/view.js';
 import { TabController } from './tabs/tab-controller.js';
 import type { TabRole } from './tabs/protocol.js';
 import { isLanguageLoaded, loadLanguage } from './i18n/index.js';
 import { agentStyles, historyStyles, transferStyles } from './ui/part-styles.js';
 import { qualityStyles } from './ui/quality.js';
-import type { Theme } from './ui/palette.js';
 
 export { CONNECTION_LOST_MESSAGE } from './element/phone-events.js';
-
-// Built at run time so the manifest analyzer does not list it as a documented attribute.
-const PASSWORD_ATTRIBUTE = ['pass', 'word'].join('');
 
 /**
  * `<soft-phone>`: a WebRTC softphone for contact-center CRMs. It registers as `<extension>@<domain>`
@@ -125,42 +119,10 @@ const PASSWORD_ATTRIBUTE = ['pass', 'word'].join('');
  * @cssproperty [--soft-phone-focus-ring=light-dark(#0969da, #4493f8)] - Keyboard focus outline.
  * @cssproperty [--soft-phone-radius=8px] - Corner radius.
  */
-export class SoftPhone extends LitElement {
+export class SoftPhone extends SoftPhoneProperties {
   static override styles = [styles, historyStyles, agentStyles, transferStyles, qualityStyles];
   /** Focus given to the element goes to its first control (Tab order, a click on the host). */
   static override shadowRootOptions: ShadowRootInit = { ...LitElement.shadowRootOptions, delegatesFocus: true };
-
-  // Declared here rather than with decorators: no decorator helper in the bundle.
-  static override properties = {
-    server: {},
-    domain: {},
-    extension: {},
-    authUser: { attribute: 'auth-user' },
-    displayName: { attribute: 'display-name' },
-    expires: { type: Number },
-    refresh: { type: Number },
-    callRecovery: { type: Number, attribute: 'call-recovery' },
-    prefix: {},
-    linkedServers: { attribute: 'linked-servers' },
-    parkSlots: { attribute: 'park-slots' },
-    provisioningUrl: { attribute: 'provisioning-url' },
-    agent: {},
-    lang: {},
-    autoRegister: { attribute: 'auto-register', converter: autoRegisterConverter },
-    iceServers: { attribute: false },
-    callPolicy: { attribute: false },
-    qualityThresholds: { attribute: false },
-    shortcuts: { converter: switchConverter(false) },
-    tabSharing: { attribute: 'tab-sharing' },
-    popOutUrl: { attribute: 'pop-out-url' },
-    unloadWarning: { attribute: 'unload-warning' },
-    theme: {},
-  };
-
-  static {
-    this.createProperty('engineOptions', { attribute: false });
-    this.createProperty('provisioningOptions', { attribute: false });
-  }
 
   /**
    * Creates the SIP engine. Internal: the package entry sets the real engine; tests put a fake here.
@@ -168,93 +130,6 @@ export class SoftPhone extends LitElement {
    */
   static engineFactory: EngineFactory | undefined;
 
-  /** WebSocket URL(s) of the SIP server, space-separated; later ones are failover servers tried in order. */
-  server = '';
-  /** SIP domain; the phone registers as `<extension>@<domain>`. */
-  domain = '';
-  /** The extension number (SIP user). */
-  extension = '';
-  /** Digest user name; empty means the extension. */
-  authUser = '';
-  /** Caller name sent with calls. */
-  displayName = '';
-  /** Registration expiry requested from the server, seconds. */
-  expires = 30;
-  /** Seconds between registration refreshes. */
-  refresh = 15;
-  /**
-   * Seconds a call may spend reconnecting (its signaling connection or media path lost) before it
-   * ends with `connection-lost`, counted from `softphone-call-reconnecting`.
-   */
-  callRecovery = 30;
-  /** This server's own prefix in a group of linked servers (e.g. `11`). */
-  override prefix = '';
-  /** Other servers reachable by prefix + extension: JSON `[{ "prefix": "12", "label": "Osaka" }]` (attribute) or an array (property). */
-  linkedServers: string | readonly LinkedServer[] = '';
-  /** The park orbit's slots: extensions and ranges, e.g. `701-720`. */
-  parkSlots = '701-720';
-  /** Base URL of the provisioning API. */
-  provisioningUrl = '';
-  /** Agent id for the provisioning API. */
-  agent = '';
-  /** UI language: `en`, `ja`, `he` (right-to-left) or `pl`; empty: the document's language, else English. */
-  override lang = '';
-  /**
-   * Register as soon as server, domain and extension are known (and again when they change).
-   * The attribute is on unless it is `"false"`, `"off"`, `"no"` or `"0"`.
-   */
-  autoRegister = true;
-  /** STUN/TURN servers. Empty by default: no public server is contacted unless configured. */
-  iceServers: IceServer[] = [];
-  /** Which call operations are allowed when, e.g. `{ outbound: { blindTransfer: true } }`. */
-  callPolicy: CallPolicy = {};
-  /**
-   * When call quality warnings start, overriding any of the defaults `{ rttMs: 400, jitterMs: 30,
-   * lossPct: 3, mos: 3.5, silenceSeconds: 5, startSamples: 3, endSamples: 3 }` (a warning starts
-   * after its condition held for `startSamples` samples, about one a second, and ends after it was
-   * clear for `endSamples`). A bad value is an `INVALID_CONFIG` error naming it (the defaults apply).
-   * @type {Partial<QualityThresholds>}
-   */
-  qualityThresholds: Partial<QualityThresholds> = {};
-  /**
-   * Keyboard shortcuts anywhere in the page, off by default. `true` (or the bare `shortcuts`
-   * attribute): answer `Alt+Shift+A`, hang up `Alt+Shift+H`, mute/unmute `Alt+Shift+M`, hold/resume
-   * `Alt+Shift+P`, focus the dialpad `Alt+Shift+D`; an object sets the keys of the actions it names
-   * (`{ answer: 'F2', hangup: 'Ctrl+F4' }`). A bad value is an `INVALID_CONFIG` error naming it.
-   * @type {boolean | Partial<Record<'answer' | 'hangup' | 'mute' | 'hold' | 'dialpad', string>>}
-   */
-  shortcuts: boolean | Shortcuts = false;
-  /**
-   * Engine settings outside the public API (keep-alive period, ICE candidate filter).
-   * @internal
-   */
-  engineOptions: EngineOptions = {};
-  /**
-   * Provisioning client settings: `headers` (e.g. the CRM's authorization), `credentials`
-   * (`'include'` sends the CRM's cookies to another origin), `timeoutMs` per request (default 8000).
-   */
-  provisioningOptions: ProvisioningOptions = {};
-  /**
-   * `on` (default): elements of the same `<extension>@<domain>` in same-origin tabs of this browser
-   * share one registration (see "One phone per browser"); `off`: this element registers on its own.
-   * Read when the element connects.
-   */
-  tabSharing: 'on' | 'off' = 'on';
-  /** The page `popOut()` opens in a window of its own (e.g. the package's `pop-out.html`, served by the CRM). */
-  popOutUrl = '';
-  /**
-   * `on` (default): while this tab holds a live call of a shared phone, leaving or reloading the page
-   * asks first (the browser's own prompt); `off`: it does not ask.
-   */
-  unloadWarning: 'on' | 'off' = 'on';
-  /**
-   * Color scheme: `auto` (default) follows the system's `prefers-color-scheme`, `light` and `dark`
-   * force one. A bad value is an `INVALID_CONFIG` error naming it (the phone then follows the system).
-   * @type {'auto' | 'light' | 'dark'}
-   */
-  theme: Theme = 'auto';
-
-  #password = { text: '', version: 0 };
   readonly #config = new PhoneConfig(this);
   #events = new PhoneEvents();
   readonly #history = new CallHistoryStore(() => this);
@@ -284,7 +159,7 @@ export class SoftPhone extends LitElement {
       const factory = (this.constructor as typeof SoftPhone).engineFactory;
       return factory && ((state) => this.#tabs.engine(factory, state));
     },
-    password: () => this.#password,
+    password: () => this.passwordSlot,
     audio: () => this.#audio.prefs,
     // With provisioning, only a softphone session registers (also again when the element is re-added).
     mayAutoRegister: () => this.autoRegister && (!this.provisioningUrl || this.#agent.registers),
@@ -335,35 +210,8 @@ export class SoftPhone extends LitElement {
     tabs: this.#tabs,
   });
 
-  // Observed only to catch (and drop) a password set as an attribute; not a documented attribute.
-  static override get observedAttributes(): string[] {
-    return [...super.observedAttributes, PASSWORD_ATTRIBUTE];
-  }
-
-  constructor() {
-    super();
-    // A password set on the element before this class upgraded it sits in an own property that
-    // would hide the setter (and could be read back): move it through the setter.
-    if (Object.prototype.hasOwnProperty.call(this, 'password')) {
-      const value = (this as { password?: string }).password;
-      delete (this as { password?: string }).password;
-      this.password = value;
-    }
-  }
-
-  /**
-   * The SIP password. Write-only: reading it gives `undefined`, never the secret.
-   * @type {string | undefined}
-   */
-  set password(value: string | undefined) {
-    const next = value === undefined || value === null ? '' : String(value);
-    if (next === this.#password.text) return;
-    logger.addSecret(next);
-    this.#password = { text: next, version: this.#password.version + 1 };
+  protected override passwordChanged(): void {
     this.#phone.scheduleApply();
-  }
-  get password(): string | undefined {
-    return undefined;
   }
 
   /**
@@ -419,17 +267,6 @@ export class SoftPhone extends LitElement {
    */
   get status(): string {
     return this.#agent.status;
-  }
-
-  override attributeChangedCallback(name: string, old: string | null, value: string | null): void {
-    if (name === PASSWORD_ATTRIBUTE) {
-      if (value !== null) {
-        logger.warn('the password attribute is ignored and removed: set the password property instead');
-        this.removeAttribute(PASSWORD_ATTRIBUTE);
-      }
-      return;
-    }
-    super.attributeChangedCallback(name, old, value);
   }
 
   override connectedCallback(): void {
