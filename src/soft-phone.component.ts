@@ -1,4 +1,4 @@
-import { LitElement, type PropertyValues, type TemplateResult } from 'lit';
+import { type PropertyValues, type TemplateResult } from 'lit';
 import type { AudioTestResult } from './audio/audio-test.js';
 import type { CallRecord } from './core/call-history.js';
 import type { EngineFactory } from './core/engine.js';
@@ -9,7 +9,6 @@ import { emit } from './events.js';
 import { logger } from './logger.js';
 import type { ForwardingSettings } from './provisioning/forwarding.js';
 import type { SoftphoneSession } from './provisioning/client.js';
-import { styles } from './soft-phone.styles.js';
 import { AgentController } from './element/agent-controller.js';
 import { AudioController } from './element/audio-controller.js';
 import { CONFIG_KEYS, PhoneConfig } from './element/config.js';
@@ -24,11 +23,10 @@ import { PhoneView } from './element/view.js';
 import { TabController } from './tabs/tab-controller.js';
 import type { TabRole } from './tabs/protocol.js';
 import { isLanguageLoaded, loadLanguage } from './i18n/index.js';
-import { agentStyles, historyStyles, transferStyles } from './ui/part-styles.js';
-import { qualityStyles } from './ui/quality.js';
 
 export { CONNECTION_LOST_MESSAGE } from './element/phone-events.js';
 
+// The properties, the styles, the CSS parts and custom properties: element/properties.ts.
 /**
  * `<soft-phone>`: a WebRTC softphone for contact-center CRMs. It registers as `<extension>@<domain>`
  * on the SIP server(s) in `server`, keeps the registration alive, and places and receives calls.
@@ -83,47 +81,8 @@ export { CONNECTION_LOST_MESSAGE } from './element/phone-events.js';
  * @fires {CustomEvent<{ status: string }>} softphone-status-changed - The agent status changed.
  * @fires {CustomEvent<{ role: 'leader' | 'follower' | 'alone' }>} softphone-tab-role - This tab's role in a phone shared by tabs changed (`tabRole`).
  * @fires {CustomEvent<{ code: ErrorCode; message: string }>} softphone-error - An action started from the element's UI failed, or a configuration value is invalid (`INVALID_CONFIG`).
- *
- * @csspart base - The whole widget.
- * @csspart header - Registration name and state.
- * @csspart banner - The "lost connection" banner.
- * @csspart notice - Configuration errors, failed actions, blocked sound, the last call's end.
- * @csspart incoming - The ringing call card (answer / decline).
- * @csspart call - The current call card.
- * @csspart controls - The in-call buttons.
- * @csspart call-list - The list of calls, shown when there are two or more.
- * @csspart transfer - The transfer panel under the current call ('#' / '*' transfer, complete, cancel, park).
- * @csspart parked - The calls parked from this phone, with their count.
- * @csspart dialpad - Number field, keys and call button.
- * @csspart history - The call history toggle and list.
- * @csspart settings - The audio settings panel.
- * @csspart login - The agent login step (extension choices).
- * @csspart agent - The agent bar: status menu, forwarding and logout buttons, a virtual login's mobile.
- * @csspart forwarding - The call forwarding panel.
- * @csspart tabs - The line that says another tab holds the phone, and the pop-out button.
- *
- * @cssproperty [--soft-phone-width=320px] - Width of the widget.
- * @cssproperty [--soft-phone-font] - Font shorthand.
- * @cssproperty [--soft-phone-background=light-dark(#ffffff, #0d1117)] - Background.
- * @cssproperty [--soft-phone-color=light-dark(#1f2328, #e6edf3)] - Text color.
- * @cssproperty [--soft-phone-muted-color=light-dark(#59636e, #9198a1)] - Secondary text.
- * @cssproperty [--soft-phone-border-color=light-dark(#d1d9e0, #3d444d)] - Borders, call quality bars.
- * @cssproperty [--soft-phone-surface=light-dark(#f6f8fa, #151b23)] - Cards and keys.
- * @cssproperty [--soft-phone-success=light-dark(#1a7f37, #3fb950)] - Answer / call buttons, registered dot, good call quality.
- * @cssproperty [--soft-phone-danger=light-dark(#cf222e, #f85149)] - Hang up / decline buttons, lost-connection banner, missed calls.
- * @cssproperty [--soft-phone-warning=light-dark(#9a6700, #d29922)] - Registering dot.
- * @cssproperty [--soft-phone-idle=light-dark(#8c959f, #6e7681)] - Unregistered dot.
- * @cssproperty [--soft-phone-on-accent=light-dark(#ffffff, #0d1117)] - Text on success / danger buttons and the banner.
- * @cssproperty [--soft-phone-warning-background=light-dark(#fff1e5, #2d1b0e)] - Notices.
- * @cssproperty [--soft-phone-warning-color=light-dark(#953800, #f0883e)] - Notice text.
- * @cssproperty [--soft-phone-focus-ring=light-dark(#0969da, #4493f8)] - Keyboard focus outline.
- * @cssproperty [--soft-phone-radius=8px] - Corner radius.
  */
 export class SoftPhone extends SoftPhoneProperties {
-  static override styles = [styles, historyStyles, agentStyles, transferStyles, qualityStyles];
-  /** Focus given to the element goes to its first control (Tab order, a click on the host). */
-  static override shadowRootOptions: ShadowRootInit = { ...LitElement.shadowRootOptions, delegatesFocus: true };
-
   /**
    * Creates the SIP engine. Internal: the package entry sets the real engine; tests put a fake here.
    * @internal

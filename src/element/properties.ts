@@ -1,8 +1,9 @@
 /**
- * What a host sets on `<soft-phone>`: the reactive properties (their attributes, types, defaults and
- * documentation, from which custom-elements.json lists them) and the write-only password. The
- * element (`SoftPhone`, soft-phone.component.ts) extends this class and holds the behaviour; the
- * manifest lists these members as the element's own.
+ * What a host sets and styles on `<soft-phone>`: the reactive properties (their attributes, types,
+ * defaults and documentation), the write-only password, and the styles with their CSS parts and
+ * custom properties. custom-elements.json is generated from these declarations too. The element
+ * (`SoftPhone`, soft-phone.component.ts) extends this class and holds the behaviour; the manifest
+ * lists these members as the element's own (custom-elements-manifest.config.mjs).
  */
 import { LitElement } from 'lit';
 import type { CallPolicy } from '../core/call-policy.js';
@@ -11,13 +12,56 @@ import type { IceServer, LinkedServer } from '../core/types.js';
 import { logger } from '../logger.js';
 import type { ProvisioningOptions } from '../provisioning/agent-session.js';
 import type { Theme } from '../ui/palette.js';
+import { agentStyles, historyStyles, transferStyles } from '../ui/part-styles.js';
+import { qualityStyles } from '../ui/quality.js';
+import { styles } from '../soft-phone.styles.js';
 import { autoRegisterConverter, switchConverter, type EngineOptions, type PasswordSlot } from './config.js';
 import type { Shortcuts } from './shortcuts.js';
 
 // Built at run time so the manifest analyzer does not list it as a documented attribute.
 const PASSWORD_ATTRIBUTE = ['pass', 'word'].join('');
 
+/**
+ * @csspart base - The whole widget.
+ * @csspart header - Registration name and state.
+ * @csspart banner - The "lost connection" banner.
+ * @csspart notice - Configuration errors, failed actions, blocked sound, the last call's end.
+ * @csspart incoming - The ringing call card (answer / decline).
+ * @csspart call - The current call card.
+ * @csspart controls - The in-call buttons.
+ * @csspart call-list - The list of calls, shown when there are two or more.
+ * @csspart transfer - The transfer panel under the current call ('#' / '*' transfer, complete, cancel, park).
+ * @csspart parked - The calls parked from this phone, with their count.
+ * @csspart dialpad - Number field, keys and call button.
+ * @csspart history - The call history toggle and list.
+ * @csspart settings - The audio settings panel.
+ * @csspart login - The agent login step (extension choices).
+ * @csspart agent - The agent bar: status menu, forwarding and logout buttons, a virtual login's mobile.
+ * @csspart forwarding - The call forwarding panel.
+ * @csspart tabs - The line that says another tab holds the phone, and the pop-out button.
+ *
+ * @cssproperty [--soft-phone-width=320px] - Width of the widget.
+ * @cssproperty [--soft-phone-font] - Font shorthand.
+ * @cssproperty [--soft-phone-background=light-dark(#ffffff, #0d1117)] - Background.
+ * @cssproperty [--soft-phone-color=light-dark(#1f2328, #e6edf3)] - Text color.
+ * @cssproperty [--soft-phone-muted-color=light-dark(#59636e, #9198a1)] - Secondary text.
+ * @cssproperty [--soft-phone-border-color=light-dark(#d1d9e0, #3d444d)] - Borders, call quality bars.
+ * @cssproperty [--soft-phone-surface=light-dark(#f6f8fa, #151b23)] - Cards and keys.
+ * @cssproperty [--soft-phone-success=light-dark(#1a7f37, #3fb950)] - Answer / call buttons, registered dot, good call quality.
+ * @cssproperty [--soft-phone-danger=light-dark(#cf222e, #f85149)] - Hang up / decline buttons, lost-connection banner, missed calls.
+ * @cssproperty [--soft-phone-warning=light-dark(#9a6700, #d29922)] - Registering dot.
+ * @cssproperty [--soft-phone-idle=light-dark(#8c959f, #6e7681)] - Unregistered dot.
+ * @cssproperty [--soft-phone-on-accent=light-dark(#ffffff, #0d1117)] - Text on success / danger buttons and the banner.
+ * @cssproperty [--soft-phone-warning-background=light-dark(#fff1e5, #2d1b0e)] - Notices.
+ * @cssproperty [--soft-phone-warning-color=light-dark(#953800, #f0883e)] - Notice text.
+ * @cssproperty [--soft-phone-focus-ring=light-dark(#0969da, #4493f8)] - Keyboard focus outline.
+ * @cssproperty [--soft-phone-radius=8px] - Corner radius.
+ */
 export class SoftPhoneProperties extends LitElement {
+  static override styles = [styles, historyStyles, agentStyles, transferStyles, qualityStyles];
+  /** Focus given to the element goes to its first control (Tab order, a click on the host). */
+  static override shadowRootOptions: ShadowRootInit = { ...LitElement.shadowRootOptions, delegatesFocus: true };
+
   // Declared here rather than with decorators: no decorator helper in the bundle.
   static override properties = {
     server: {},
