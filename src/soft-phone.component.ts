@@ -1,27 +1,19 @@
 import { type PropertyValues, type TemplateResult } from 'lit';
 import type { AudioTestResult } from './audio/audio-test.js';
-import type { CallRecord } from './core/call-history.js';
 import type { EngineFactory } from './core/engine.js';
 import { parseDtmf } from './core/guards.js';
-import type { CallInfo, ParkedCall, RegistrationState, TransferMode } from './core/types.js';
+import type { CallInfo, ParkedCall, TransferMode } from './core/types.js';
 import { SoftPhoneError } from './errors.js';
 import { emit } from './events.js';
 import { logger } from './logger.js';
 import type { ForwardingSettings } from './provisioning/forwarding.js';
 import type { SoftphoneSession } from './provisioning/client.js';
 import { AgentController } from './element/agent-controller.js';
-import { AudioController } from './element/audio-controller.js';
-import { CONFIG_KEYS, PhoneConfig } from './element/config.js';
-import { CallHistoryStore } from './element/history-store.js';
-import { LocalizeController } from './element/localize.js';
-import { PhoneController } from './element/phone-controller.js';
+import { CONFIG_KEYS } from './element/config.js';
+import { wireControllers, type Controllers } from './element/controllers.js';
+import type { PhoneController } from './element/phone-controller.js';
 import { LazyParts } from './element/parts.js';
-import { PhoneEvents } from './element/phone-events.js';
 import { SoftPhoneProperties } from './element/properties.js';
-import { ShortcutController } from './element/shortcuts.js';
-import { PhoneView } from './element/view.js';
-import { TabController } from './tabs/tab-controller.js';
-import type { TabRole } from './tabs/protocol.js';
 import { isLanguageLoaded, loadLanguage } from './i18n/index.js';
 
 export { CONNECTION_LOST_MESSAGE } from './element/phone-events.js';
@@ -89,9 +81,7 @@ export class SoftPhone extends SoftPhoneProperties {
    */
   static engineFactory: EngineFactory | undefined;
 
-  readonly #config = new PhoneConfig(this);
-  #events = new PhoneEvents();
-  readonly #history = new CallHistoryStore(() => this);
+  // The agent session (provisioning); the other controllers are wired in element/controllers.ts.
   readonly #parts = new LazyParts();
   readonly #agent = new AgentController(this.#parts, this, {
     changed: () => this.requestUpdate(),
@@ -101,7 +91,7 @@ export class SoftPhone extends SoftPhoneProperties {
       this.requestUpdate();
     },
     // Tabs of one agent share its login; only the tab that holds the phone saves the call statuses.
-    savesCallStatus: () => this.#tabs.role !== 'follower',
+    savesCallStatus: () => this.#c.tabs.role !== 'follower',
     adopted: (session) => {
       if (!session.sip) return;
       this.#useSession(session.sip);
@@ -109,123 +99,20 @@ export class SoftPhone extends SoftPhoneProperties {
     },
     loggedOut: () => this.#useSession(undefined),
   });
-  readonly #localize = new LocalizeController(this, () => this.lang);
-  readonly #audio = new AudioController(this, () => this.#phone.scheduleApply());
-  readonly #phone: PhoneController = new PhoneController(this, {
-    config: this.#config,
-    // With tab sharing, the tab controller decides whether this tab runs the engine or follows another tab's.
-    factory: () => {
-      const factory = (this.constructor as typeof SoftPhone).engineFactory;
-      return factory && ((state) => this.#tabs.engine(factory, state));
-    },
-    password: () => this.passwordSlot,
-    audio: () => this.#audio.prefs,
-    // With provisioning, only a softphone session registers (also again when the element is re-added).
-    mayAutoRegister: () => this.autoRegister && (!this.provisioningUrl || this.#agent.registers),
-    checkConfig: () => this.#view.configErrors(this.#config.errors([() => this.#agent.check(), () => this.#shortcuts.table()])),
-    changed: (change) => {
-      const phone = this.#phone.state;
-      const out = this.#events.next(change, {
-        registration: phone.registration,
-        calls: phone.calls,
-        firstServer: this.#config.firstServer(),
-        aor: `${this.extension.trim()}@${this.domain.trim()}`,
-        expires: this.expires,
-      });
-      this.#view.apply(out);
-      for (const { name, detail } of out.events) emit(this, name, detail);
-      if (out.record) this.#history.remember(out.record.call, out.record.quality);
-      if (out.registered) this.#audio.warmSoon();
-      if (change.kind === 'quality') {
-        if (out.render) this.requestUpdate();
-        return;
-      }
-      if (change.kind === 'call') this.#agent.callsChanged(phone.calls);
-      this.#audio.sync(phone.calls);
-      this.requestUpdate();
-      this.#reflectState();
-    },
-    reconnectReason: (id) => this.#events.reconnectReason(id),
-    report: (e, fallback) => this.#view.report(e, fallback),
-  });
-  readonly #tabs: TabController = new TabController(this, {
-    roleChanged: (role) => {
-      this.#reflectState();
-      emit(this, 'softphone-tab-role', { role });
-      this.requestUpdate();
-    },
-    problem: (error) => this.#view.report(error, 'AUTH_FAILED'),
-    state: () => this.#phone.state,
-    renew: () => this.#agent.renew((password) => (this.password = password)),
-  });
-  readonly #shortcuts = new ShortcutController(this, () => this.shortcuts, (action) => this.#view.shortcut(action));
-  readonly #view: PhoneView = new PhoneView(this, {
-    phone: this.#phone,
-    agent: this.#agent,
+  readonly #c: Controllers = wireControllers(this, {
     parts: this.#parts,
-    audio: this.#audio,
-    localize: this.#localize,
-    config: this.#config,
-    tabs: this.#tabs,
+    agent: this.#agent,
+    password: () => this.passwordSlot,
+    engineFactory: () => (this.constructor as typeof SoftPhone).engineFactory,
   });
+  readonly #phone: PhoneController = this.#c.phone;
 
   protected override passwordChanged(): void {
     this.#phone.scheduleApply();
   }
 
-  /**
-   * Registration state, reflected as the `registration-state` attribute.
-   * @readonly
-   */
-  get registrationState(): RegistrationState {
-    return this.#phone.state.registration;
-  }
-
-  /**
-   * Snapshots of the live calls, oldest first.
-   * @readonly
-   */
-  get calls(): readonly CallInfo[] {
-    return this.#phone.state.calls;
-  }
-
-  /**
-   * Calls parked from this phone.
-   * @readonly
-   */
-  get parkedCalls(): readonly ParkedCall[] {
-    return this.#phone.state.parked;
-  }
-
-  /**
-   * The call history of this `<extension>@<domain>`: the last 100 ended calls, newest first, kept in
-   * localStorage. Each record is `{ id, direction, remote, startedAt, answeredAt?, endedAt, endCause,
-   * transferredBy?, quality? }` (`quality`: `{ mosAvg, mosMin, warnings }` of a measured call); a
-   * linked-server call keeps `remote` as shown (prefix + extension, `kind:
-   * 'linked'`, `prefix`, `server`). Empty while extension or domain is not set.
-   * @readonly
-   * @type {readonly CallRecord[]}
-   */
-  get callHistory(): readonly CallRecord[] {
-    return this.#history.list;
-  }
-
-  /**
-   * This tab's part in a phone shared by tabs: `leader` (holds the SIP connection and the calls'
-   * media), `follower` (shows the leader's phone and acts through it) or `alone` (sharing off, or
-   * not configured yet). Reflected as the `tab-role` attribute.
-   * @readonly
-   */
-  get tabRole(): TabRole {
-    return this.#tabs.role;
-  }
-
-  /**
-   * The agent status; `'available'` when no provisioning is used.
-   * @readonly
-   */
-  get status(): string {
-    return this.#agent.status;
+  protected override get readout(): Controllers {
+    return this.#c;
   }
 
   override connectedCallback(): void {
@@ -234,9 +121,7 @@ export class SoftPhone extends SoftPhoneProperties {
     // sets right after appending the element are part of the first configuration.
     this.#phone.scheduleApply();
     super.connectedCallback();
-    this.#events = new PhoneEvents();
-    this.#view.reset();
-    this.#reflectState();
+    this.#c.connected();
   }
 
   // ---- Public methods -------------------------------------------------------------------------
@@ -259,7 +144,7 @@ export class SoftPhone extends SoftPhoneProperties {
    * 0..1); rejects `MEDIA_DENIED` when the microphone cannot be opened.
    */
   testAudio(): Promise<AudioTestResult> {
-    return this.#audio.runTest();
+    return this.#c.audio.runTest();
   }
 
   /**
@@ -268,12 +153,12 @@ export class SoftPhone extends SoftPhoneProperties {
    * `INVALID_CONFIG` without `pop-out-url`, `NOT_ALLOWED` when the browser blocked the window.
    */
   async popOut(): Promise<void> {
-    if (!this.#tabs.popOut()) throw new SoftPhoneError('NOT_ALLOWED', `the browser did not open ${JSON.stringify(this.popOutUrl)}`);
+    if (!this.#c.tabs.popOut()) throw new SoftPhoneError('NOT_ALLOWED', `the browser did not open ${JSON.stringify(this.popOutUrl)}`);
   }
 
   /** Empties the call history of this `<extension>@<domain>` (in this browser). */
   async clearCallHistory(): Promise<void> {
-    this.#history.clear();
+    this.#c.history.clear();
     this.requestUpdate();
   }
 
@@ -300,7 +185,7 @@ export class SoftPhone extends SoftPhoneProperties {
       if (!emit(this, 'softphone-before-dial', detail, { cancelable: true })) {
         throw new SoftPhoneError('NOT_ALLOWED', `the call to ${JSON.stringify(String(number))} was cancelled by the page`);
       }
-      return this.#config.plan().toTarget(detail.number);
+      return this.#c.config.plan().toTarget(detail.number);
     });
   }
 
@@ -354,7 +239,7 @@ export class SoftPhone extends SoftPhoneProperties {
       throw new SoftPhoneError('TRANSFER_FAILED', `transfer mode ${JSON.stringify(mode)} is not 'blind' or 'attended'`);
     }
     const op = mode === 'blind' ? 'blindTransfer' : 'attendedTransfer';
-    return this.#phone.act(callId, op, (e, c) => e.transfer(c.id, this.#config.plan().toTarget(target), mode), 'TRANSFER_FAILED');
+    return this.#phone.act(callId, op, (e, c) => e.transfer(c.id, this.#c.config.plan().toTarget(target), mode), 'TRANSFER_FAILED');
   }
 
   /**
@@ -377,16 +262,16 @@ export class SoftPhone extends SoftPhoneProperties {
    * stays in `parkedCalls` until this phone retrieves it or it comes back; rejects `PARK_FAILED`.
    */
   park(callId?: string): Promise<ParkedCall> {
-    return this.#phone.act(callId, 'park', (e, c) => e.park(c.id, this.#config.slots()), 'PARK_FAILED');
+    return this.#phone.act(callId, 'park', (e, c) => e.park(c.id, this.#c.config.slots()), 'PARK_FAILED');
   }
 
   /** Calls a park slot back: the parked call is connected to this phone. */
   async retrieve(slot: string): Promise<CallInfo> {
     return this.#phone.call(() => {
-      if (!this.#config.slots().includes(String(slot).trim())) {
+      if (!this.#c.config.slots().includes(String(slot).trim())) {
         throw new SoftPhoneError('INVALID_NUMBER', `${JSON.stringify(String(slot))} is not one of the park slots ${this.parkSlots}`);
       }
-      return this.#config.plan().toTarget(String(slot).trim());
+      return this.#c.config.plan().toTarget(String(slot).trim());
     });
   }
 
@@ -456,23 +341,17 @@ export class SoftPhone extends SoftPhoneProperties {
 
   protected override updated(changed: PropertyValues<this>): void {
     if (CONFIG_KEYS.some((k) => changed.has(k))) this.#phone.scheduleApply();
-    this.#reflectState();
+    this.#c.reflectState();
   }
 
   /** An update waits for the language and the parts its render needs (each loads once). */
   protected override scheduleUpdate(): void | Promise<unknown> {
-    const lang = this.#localize.language;
-    const pending = [...this.#parts.pending(this.#view.partsNeeded()), ...(isLanguageLoaded(lang) ? [] : [loadLanguage(lang)])];
+    const lang = this.#c.localize.language;
+    const pending = [...this.#parts.pending(this.#c.view.partsNeeded()), ...(isLanguageLoaded(lang) ? [] : [loadLanguage(lang)])];
     return pending.length ? Promise.all(pending).then(() => super.scheduleUpdate()) : super.scheduleUpdate();
   }
 
-  #reflectState(): void {
-    const reg = this.#phone.state.registration;
-    if (this.getAttribute('registration-state') !== reg) this.setAttribute('registration-state', reg);
-    if (this.getAttribute('tab-role') !== this.#tabs.role) this.setAttribute('tab-role', this.#tabs.role);
-  }
-
   protected override render(): TemplateResult {
-    return this.#view.render();
+    return this.#c.view.render();
   }
 }

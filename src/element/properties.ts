@@ -8,15 +8,25 @@
 import { LitElement } from 'lit';
 import type { CallPolicy } from '../core/call-policy.js';
 import type { QualityThresholds } from '../core/call-quality.js';
-import type { IceServer, LinkedServer } from '../core/types.js';
+import type { CallRecord } from '../core/call-history.js';
+import type { CallInfo, IceServer, LinkedServer, ParkedCall, RegistrationState } from '../core/types.js';
 import { logger } from '../logger.js';
 import type { ProvisioningOptions } from '../provisioning/agent-session.js';
+import type { TabRole } from '../tabs/protocol.js';
 import type { Theme } from '../ui/palette.js';
 import { agentStyles, historyStyles, transferStyles } from '../ui/part-styles.js';
 import { qualityStyles } from '../ui/quality.js';
 import { styles } from '../soft-phone.styles.js';
 import { autoRegisterConverter, switchConverter, type EngineOptions, type PasswordSlot } from './config.js';
 import type { Shortcuts } from './shortcuts.js';
+
+/** Where the read-only properties come from (soft-phone.component.ts gives its controllers). */
+export interface Readout {
+  readonly phone: { readonly state: { readonly registration: RegistrationState; readonly calls: readonly CallInfo[]; readonly parked: readonly ParkedCall[] } };
+  readonly history: { readonly list: readonly CallRecord[] };
+  readonly tabs: { readonly role: TabRole };
+  readonly agent: { readonly status: string };
+}
 
 // Built at run time so the manifest analyzer does not list it as a documented attribute.
 const PASSWORD_ATTRIBUTE = ['pass', 'word'].join('');
@@ -57,7 +67,7 @@ const PASSWORD_ATTRIBUTE = ['pass', 'word'].join('');
  * @cssproperty [--soft-phone-focus-ring=light-dark(#0969da, #4493f8)] - Keyboard focus outline.
  * @cssproperty [--soft-phone-radius=8px] - Corner radius.
  */
-export class SoftPhoneProperties extends LitElement {
+export abstract class SoftPhoneProperties extends LitElement {
   static override styles = [styles, historyStyles, agentStyles, transferStyles, qualityStyles];
   /** Focus given to the element goes to its first control (Tab order, a click on the host). */
   static override shadowRootOptions: ShadowRootInit = { ...LitElement.shadowRootOptions, delegatesFocus: true };
@@ -208,6 +218,64 @@ export class SoftPhoneProperties extends LitElement {
   get password(): string | undefined {
     return undefined;
   }
+
+  /**
+   * Registration state, reflected as the `registration-state` attribute.
+   * @readonly
+   */
+  get registrationState(): RegistrationState {
+    return this.readout.phone.state.registration;
+  }
+
+  /**
+   * Snapshots of the live calls, oldest first.
+   * @readonly
+   */
+  get calls(): readonly CallInfo[] {
+    return this.readout.phone.state.calls;
+  }
+
+  /**
+   * Calls parked from this phone.
+   * @readonly
+   */
+  get parkedCalls(): readonly ParkedCall[] {
+    return this.readout.phone.state.parked;
+  }
+
+  /**
+   * The call history of this `<extension>@<domain>`: the last 100 ended calls, newest first, kept in
+   * localStorage. Each record is `{ id, direction, remote, startedAt, answeredAt?, endedAt, endCause,
+   * transferredBy?, quality? }` (`quality`: `{ mosAvg, mosMin, warnings }` of a measured call); a
+   * linked-server call keeps `remote` as shown (prefix + extension, `kind:
+   * 'linked'`, `prefix`, `server`). Empty while extension or domain is not set.
+   * @readonly
+   * @type {readonly CallRecord[]}
+   */
+  get callHistory(): readonly CallRecord[] {
+    return this.readout.history.list;
+  }
+
+  /**
+   * This tab's part in a phone shared by tabs: `leader` (holds the SIP connection and the calls'
+   * media), `follower` (shows the leader's phone and acts through it) or `alone` (sharing off, or
+   * not configured yet). Reflected as the `tab-role` attribute.
+   * @readonly
+   */
+  get tabRole(): TabRole {
+    return this.readout.tabs.role;
+  }
+
+  /**
+   * The agent status; `'available'` when no provisioning is used.
+   * @readonly
+   */
+  get status(): string {
+    return this.readout.agent.status;
+  }
+
+  /** What the read-only properties read: the element's controllers. */
+  protected abstract readonly readout: Readout;
 
   /** The password as set, for the engine configuration; never public. */
   protected get passwordSlot(): PasswordSlot {
