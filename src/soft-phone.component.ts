@@ -1,4 +1,4 @@
-import { type PropertyValues, type TemplateResult } from 'lit';
+import type { PropertyValues, TemplateResult } from 'lit';
 import type { AudioTestResult } from './audio/audio-test.js';
 import type { EngineFactory } from './core/engine.js';
 import { parseDtmf } from './core/guards.js';
