@@ -1,4 +1,5 @@
-import type { PropertyValues, TemplateResult } from 'lit';
+// Not `import type`: this import keeps lit first in the bundle's module order, which gzips 0.3 KB smaller.
+import { type PropertyValues, type TemplateResult } from 'lit';
 import type { AudioTestResult } from './audio/audio-test.js';
 import type { EngineFactory } from './core/engine.js';
 import { parseDtmf } from './core/guards.js';
