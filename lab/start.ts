@@ -20,7 +20,7 @@ import { startLab, LAB_DESK_PHONES, LAB_SERVERS, SERVER_NAMES, REPO_ROOT, type L
 import { DEMO_AGENT, labInfo } from './lab-info.js';
 import { CARRIER_TONES, PSTN_NUMBERS } from './pstn.js';
 import { MediaRelay } from './media-relay.js';
-import { jsonRoute, startWebServer, type RouteHandler, type WebServer } from './web.js';
+import { jsonPost, jsonRoute, startWebServer, type RouteHandler, type WebServer } from './web.js';
 import { trustSpkiArgs } from './chromium.mjs';
 import { launchLabChromium } from './park-orbit/browser.js';
 import { startParkOrbit, type ParkOrbit } from './park-orbit/park-orbit.js';
@@ -28,24 +28,6 @@ import { startProvisioningServer, type ProvisioningServer } from './provisioning
 
 const WEB_PORT = Number(process.env.SOFT_PHONE_WEB_PORT ?? 8080);
 const HTTPS_PORT = Number(process.env.SOFT_PHONE_HTTPS_PORT ?? 8443);
-
-/** A POST route with a JSON body: `handle`'s result is the 200 reply, its error a 400 naming the problem. */
-function jsonPost(handle: (body: Record<string, unknown>) => Promise<unknown>): RouteHandler {
-  return async (req, res) => {
-    const reply = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify(body));
-    };
-    if (req.method !== 'POST') return reply(405, { message: 'POST only' });
-    let body = '';
-    for await (const chunk of req) body += String(chunk);
-    try {
-      reply(200, await handle(JSON.parse(body || '{}') as Record<string, unknown>));
-    } catch (err) {
-      reply(400, { message: (err as Error).message });
-    }
-  };
-}
 
 /** POST /pbx/call-in `{ extension, server, from }`: the carrier calls a lab extension. */
 function callInRoute(lab: Lab): RouteHandler {

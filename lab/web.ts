@@ -5,7 +5,8 @@
  * so a rebuild shows at the next reload.
  *
  * Extra routes (exact paths, checked before files) let the lab serve generated data, e.g. `/lab.json`
- * with the lab's WebSocket URLs and accounts for the demo page.
+ * with the lab's WebSocket URLs and accounts for the demo page (`jsonRoute`), or take JSON posts
+ * (`jsonPost`).
  *
  * `https: { certFile, keyFile }` (e.g. the lab certificate, `lab.tls`) serves over https:// instead,
  * as a CRM is served in production: a page from it may only open wss:// connections.
@@ -58,12 +59,28 @@ export const MIME_TYPES: Record<string, string> = {
   '.ts': 'text/plain; charset=utf-8',
 };
 
+/** A JSON reply, never cached. */
+function sendJson(res: http.ServerResponse, status: number, body: unknown, space?: number): void {
+  res.writeHead(status, { 'content-type': MIME_TYPES['.json']!, 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body, null, space));
+}
+
 /** A route answering JSON from a function called at each request. */
 export function jsonRoute(data: () => unknown): RouteHandler {
-  return (_req, res) => {
-    const body = JSON.stringify(data(), null, 2);
-    res.writeHead(200, { 'content-type': MIME_TYPES['.json']!, 'cache-control': 'no-store' });
-    res.end(body);
+  return (_req, res) => sendJson(res, 200, data(), 2);
+}
+
+/** A POST route with a JSON body: `handle`'s result is the 200 reply, its error a 400 naming the problem. */
+export function jsonPost(handle: (body: Record<string, unknown>) => Promise<unknown>): RouteHandler {
+  return async (req, res) => {
+    if (req.method !== 'POST') return sendJson(res, 405, { message: 'POST only' });
+    let body = '';
+    for await (const chunk of req) body += String(chunk);
+    try {
+      sendJson(res, 200, await handle(JSON.parse(body || '{}') as Record<string, unknown>));
+    } catch (err) {
+      sendJson(res, 400, { message: (err as Error).message });
+    }
   };
 }
 

@@ -60,8 +60,10 @@
 import { SoftPhoneError } from '../errors.js';
 import type { DialTarget } from './engine.js';
 import type { LinkedServer, RemoteParty } from './types.js';
+import { isExtension, matchLinkedServer } from './extensions.js';
 
 export type { DialTarget } from './engine.js';
+export { isExtension, matchLinkedServer } from './extensions.js';
 export type { LinkedServer, RemoteParty } from './types.js';
 
 export interface DialPlanConfig {
@@ -89,13 +91,6 @@ export interface DialPlan {
 
 /** A display name or number longer than this is refused (input) or cut (network). */
 const MAX_INPUT = 256;
-
-const EXTENSION = /^[1-9][0-9]{2,5}$/;
-
-/** True for 3-6 digits, the first not 0. */
-export function isExtension(value: string): boolean {
-  return EXTENSION.test(value);
-}
 
 /** A quoted, shortened copy of a bad value for an error message. */
 export function describeValue(value: unknown): string {
@@ -264,8 +259,7 @@ export function createDialPlan(config: DialPlanConfig): DialPlan {
   const linkedServers = Object.freeze(linked.map((s) => Object.freeze({ ...s })));
 
   const ownHost = domain.replace(/:[0-9]+$/, '');
-  const linkedMatch = (digits: string): LinkedServer | undefined =>
-    linkedServers.find((s) => digits.startsWith(s.prefix) && isExtension(digits.slice(s.prefix.length)));
+  const linkedMatch = (digits: string): LinkedServer | undefined => matchLinkedServer(digits, linkedServers);
   /** An extension that no prefix rule would reinterpret. */
   const isPlainExtension = (digits: string): boolean =>
     isExtension(digits) &&

@@ -2,6 +2,7 @@
  * The monitor's data, as pure functions (no DOM): applying the stream's events to the last
  * snapshot, filtering, sorting, and the call durations the table shows.
  */
+import { matchLinkedServer } from '../core/extensions.js';
 import type { MonitorCall, MonitorCallChange, MonitorExtension, MonitorServer, MonitorSnapshot, MonitorStreamEvent } from './types.js';
 
 export const EMPTY: MonitorSnapshot = { servers: [], extensions: [] };
@@ -147,9 +148,9 @@ export function formatDuration(ms: number): string {
 }
 
 /**
- * The linked server a partner number belongs to: it starts with another server's prefix and what
- * follows is extension-sized (2-5 digits; longer numbers are taken for external ones).
+ * The linked server a partner number belongs to: another server's prefix followed by an extension,
+ * the dial plan's rule (core/extensions.ts), so the monitor and the phones agree on who is linked.
  */
 export function linkedServerOf(remote: string, ownServer: string, servers: readonly MonitorServer[]): MonitorServer | undefined {
-  return servers.find((s) => s.name !== ownServer && s.prefix !== '' && remote.startsWith(s.prefix) && /^\d{2,5}$/.test(remote.slice(s.prefix.length)));
+  return matchLinkedServer(remote, servers.filter((s) => s.name !== ownServer && s.prefix !== ''));
 }

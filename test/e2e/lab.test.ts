@@ -11,7 +11,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { openAccountsDb, upsertAccount, deleteAccount } from '../../lab/accounts-db.js';
 import { LAB_CONFIG, REPO_ROOT, startLab, udpOptions, wsOptions, type Lab, type LabAccount, type LabServer } from '../../lab/lab.js';
 import { SipWsClient, parseNameAddr } from '../../lab/sip-ws-client.js';
-import { jsonRoute, startWebServer } from '../../lab/web.js';
+import { jsonPost, jsonRoute, startWebServer } from '../../lab/web.js';
 import { until as waitUntil } from '../until.js';
 
 let lab: Lab;
@@ -303,6 +303,32 @@ describe('the telephony lab', () => {
 });
 
 describe('the lab web server', () => {
+  it('takes JSON posts: the handler\'s result is the reply, its error a 400, anything but POST a 405', async () => {
+    const echo = jsonPost(async (body) => {
+      if (body.fail) throw new Error(`refused ${String(body.fail)}`);
+      return { got: body };
+    });
+    const web = await startWebServer({ root: REPO_ROOT, routes: { '/echo': echo } });
+    try {
+      const post = (body: string) => fetch(`${web.url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const ok = await post('{"n":1}');
+      assert.equal(ok.status, 200);
+      assert.equal(ok.headers.get('content-type'), 'application/json; charset=utf-8');
+      assert.equal(ok.headers.get('cache-control'), 'no-store');
+      assert.deepEqual(await ok.json(), { got: { n: 1 } });
+      assert.deepEqual(await (await post('')).json(), { got: {} }, 'an empty body is {}');
+      const refused = await post('{"fail":"this"}');
+      assert.equal(refused.status, 400);
+      assert.deepEqual(await refused.json(), { message: 'refused this' });
+      assert.equal((await post('{')).status, 400, 'a body that is not JSON');
+      const get = await fetch(`${web.url}/echo`);
+      assert.equal(get.status, 405);
+      assert.deepEqual(await get.json(), { message: 'POST only' });
+    } finally {
+      await web.close();
+    }
+  });
+
   it('serves the repository with MIME types, no caching, extra routes, and nothing outside the root', async () => {
     const web = await startWebServer({ root: REPO_ROOT, routes: { '/lab.json': jsonRoute(() => ({ hello: 'lab' })) } });
     try {

@@ -74,7 +74,7 @@ describe('monitor table', () => {
     assert.deepEqual(n('registered', 'ascending'), ['650', '3999', '4000', '2099']);
   });
 
-  it('formats durations and finds a partner\'s linked server by its prefix', () => {
+  it('formats durations and finds a partner\'s linked server by its prefix, as the dial plan does', () => {
     assert.deepEqual([0, 999, 65_000, 3_600_000 + 61_000, -5000].map(formatDuration), ['0:00', '0:00', '1:05', '1:01:01', '0:00']);
     assert.equal(linkedServerOf('122099', 'server1', servers)?.name, 'server2');
     assert.equal(linkedServerOf('12701', 'server1', servers)?.name, 'server2', 'a park slot on the linked server');
@@ -82,5 +82,10 @@ describe('monitor table', () => {
     assert.equal(linkedServerOf('4000', 'server1', servers), undefined);
     assert.equal(linkedServerOf('+48601234567', 'server1', servers), undefined);
     assert.equal(linkedServerOf('1260123456', 'server1', servers), undefined, 'too long for an extension: external');
+    // the dial plan's rule: the rest is an extension (3-6 digits, not starting with 0), as the phones see it
+    assert.equal(linkedServerOf('12123456', 'server1', servers)?.name, 'server2', 'a six-digit extension on the linked server');
+    assert.equal(linkedServerOf('1299', 'server1', servers), undefined, 'two digits are no extension: our own 1299');
+    assert.equal(linkedServerOf('120999', 'server1', servers), undefined, 'an extension does not start with 0');
+    assert.equal(linkedServerOf('122099', 'server1', [{ ...servers[1]!, prefix: '' }]), undefined, 'a server without a prefix links nothing');
   });
 });
