@@ -80,11 +80,16 @@ async function checkScreens(attrs: Record<string, string>): Promise<void> {
   await type(el, '[part=transfer] input', '4001');
   await expectAccessible(el, `${what} three calls, the transfer panel`);
 
-  // The in-call keypad of the connected call, after a tone sent.
+  // The in-call keypad of the connected call after a tone sent; the call muted, held by the far end,
+  // transferred to us, reconnecting.
   await click(el, '[data-action=keypad]');
   await click(el, '[part=dialpad] [data-key="5"]');
   await until(() => engine.calledWith('sendDtmf').length === 1, 'the tone sent');
-  await expectAccessible(el, `${what} the in-call keypad`);
+  await el.mute(second.id);
+  engine.state.patchCall(second.id, { remoteHeld: true, transferredBy: '4003' });
+  engine.reconnecting(second.id, 'media');
+  await until(() => el.shadowRoot!.querySelectorAll('[part=call] .badge').length === 3, 'muted, held by the far end, reconnecting');
+  await expectAccessible(el, `${what} the in-call keypad, call badges`);
 
   // The calls end, then the connection is lost.
   for (const call of el.calls) engine.remote(call.id, 'ended');
