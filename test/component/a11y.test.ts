@@ -6,10 +6,11 @@
  * to right (English) and right to left (Hebrew). The agent's screens (login step, status menu,
  * forwarding) are checked in provisioning.test.ts, where the provisioning server is played.
  */
+import { expect } from '@esm-bundle/chai';
 import type { SoftPhone } from '../../src/soft-phone.js';
 import type { CallQuality } from '../../src/core/call-quality.js';
 import { serializeHistory, type CallRecord } from '../../src/core/call-history.js';
-import { expectAccessible, isolateTests, mountPhone, onlyEngine, until, whenRegistered } from './helpers.js';
+import { attach, expectAccessible, isolateTests, mountPhone, onlyEngine, until, whenRegistered } from './helpers.js';
 
 isolateTests();
 
@@ -99,6 +100,13 @@ async function checkScreens(attrs: Record<string, string>): Promise<void> {
 }
 
 describe('<soft-phone> accessibility (axe-core) of its screens', () => {
+  it('expectAccessible() fails on a violation in a shadow root, naming the rule and the element', async () => {
+    const host = attach(document.createElement('div'));
+    host.attachShadow({ mode: 'open' }).innerHTML = '<button id="nameless"></button>';
+    const failure = await expectAccessible(host, 'a nameless button').then(() => undefined, (e: Error) => e.message);
+    expect(failure).to.contain('a nameless button: 1 axe violation(s)').and.contain('button-name (critical)').and.contain('#nameless');
+  });
+
   it('light theme, English', () => checkScreens({ theme: 'light', lang: 'en' }));
   it('dark theme, English', () => checkScreens({ theme: 'dark', lang: 'en' }));
   it('light theme, Hebrew (right to left)', () => checkScreens({ theme: 'light', lang: 'he' }));
