@@ -65,7 +65,7 @@ export const he: Messages = {
   park: 'חניה',
   parkedCount: 'שיחות בחניה: {count}',
   retrieve: 'החזרה',
-  retrieveSlot: 'החזרת {caller} מעמדה {slot}',
+  retrieveSlot: 'החזרה של {caller} מעמדה {slot}',
   'why.policy.outbound': 'לא מותר בשיחות שחייגת',
   'why.policy.inbound': 'לא מותר בשיחות שקיבלת',
   'why.state.ended': 'השיחה הסתיימה',

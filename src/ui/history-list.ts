@@ -34,15 +34,14 @@ export function outcomeText(r: CallRecord, t: Translate): string {
 }
 
 function entry(r: CallRecord, lang: string, t: Translate, h: HistoryHandlers): TemplateResult {
-  const missed = isMissed(r);
   const number = formatRemote(r.remote);
-  const kind = t(missed ? 'hist.missed' : r.direction === 'inbound' ? 'hist.in' : 'hist.out');
+  const inbound = r.direction === 'inbound';
   const when = formatWhen(r.startedAt, lang);
-  // Names and numbers come from the network: bound as text, never as HTML.
-  return html`<li class=${missed ? 'missed' : ''} data-record=${r.id} data-kind=${r.remote.kind}>
-    <button class="entry" data-action="use" aria-label=${`${kind}: ${r.remote.displayName ? `${r.remote.displayName}, ` : ''}${number}, ${when}`}
-      @click=${() => h.use(r.remote.number)}>
-      <span class="arrow" aria-hidden="true">${r.direction === 'inbound' ? '↙' : '↗'}</span>
+  // Names and numbers come from the network: bound as text, never as HTML. The entry is named by
+  // what it shows (the arrow says its direction in words), so its name holds all its visible text.
+  return html`<li class=${isMissed(r) ? 'missed' : ''} data-record=${r.id} data-kind=${r.remote.kind}>
+    <button class="entry" data-action="use" @click=${() => h.use(r.remote.number)}>
+      <span class="arrow" role="img" aria-label=${t(inbound ? 'hist.in' : 'hist.out')}>${inbound ? '↙' : '↗'}</span>
       <span class="who">
         <span class="name" dir="auto">${r.remote.displayName || number}</span>
         ${r.remote.displayName ? html`<span class="number" dir="auto">${number}</span>` : nothing}

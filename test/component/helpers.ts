@@ -4,6 +4,8 @@
  * for the element's asynchronous updates.
  */
 import { expect } from '@esm-bundle/chai';
+import 'axe-core/axe.min.js';
+import type { AxeResults, ElementContext, RunOptions } from 'axe-core';
 import { SoftPhone } from '../../src/soft-phone.js';
 import type { SoftPhoneError } from '../../src/errors.js';
 import { until as waitUntil } from '../until.js';
@@ -93,4 +95,18 @@ export async function rejection(p: Promise<unknown>): Promise<SoftPhoneError> {
     return e as SoftPhoneError;
   }
   throw new Error('expected the promise to reject');
+}
+
+const axe = (window as unknown as { axe: { run(context: ElementContext, options: RunOptions): Promise<AxeResults> } }).axe;
+
+/**
+ * Runs axe-core on `el` (its shadow root included) as it is now; fails listing every violation:
+ * rule, impact, what it asks, and each element it found with axe's summary of what is wrong there.
+ */
+export async function expectAccessible(el: HTMLElement, what = el.localName): Promise<void> {
+  const { violations } = await axe.run(el, { resultTypes: ['violations'] });
+  const found = violations.flatMap((v) =>
+    v.nodes.map((n) => `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(n.target)} - ${(n.failureSummary ?? '').replace(/\s+/g, ' ')}`),
+  );
+  if (found.length) expect.fail(`${what}: ${found.length} axe violation(s):\n${found.join('\n')}`);
 }

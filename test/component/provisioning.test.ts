@@ -8,7 +8,7 @@ import { sendKeys } from '@web/test-runner-commands';
 import { delay, getResponse, http, HttpResponse, type RequestHandler } from 'msw';
 import type { SoftPhone } from '../../src/soft-phone.js';
 import { FakeEngine } from './fake-engine.js';
-import { attach, isolateTests, mountPhone, onlyEngine as engine, recordEvents, rejection, until, type Seen } from './helpers.js';
+import { attach, expectAccessible, isolateTests, mountPhone, onlyEngine as engine, recordEvents, rejection, until, type Seen } from './helpers.js';
 
 isolateTests();
 
@@ -444,4 +444,53 @@ describe('<soft-phone> provisioning failures', () => {
     expect(el.status).to.equal('available');
     expect(el.registrationState).to.equal('registered');
   });
+});
+
+describe('<soft-phone> accessibility (axe-core) of the agent screens', () => {
+  const NO_FREE_NUMBER = http.post(`${BASE}/agents/agent1/session`, () => HttpResponse.json({ code: 'NO_FREE_NUMBER', message: 'all taken' }, { status: 409 }));
+  const SAVE_FAILS = http.put(`${BASE}/extensions/:n/forwarding`, () => HttpResponse.json({ code: 'INTERNAL', message: 'disk full' }, { status: 500 }));
+
+  for (const attrs of [{ theme: 'light', lang: 'en' }, { theme: 'dark', lang: 'en' }, { theme: 'light', lang: 'he' }, { theme: 'dark', lang: 'he' }]) {
+    const what = `${attrs.theme}, ${attrs.lang}`;
+    it(`login step with an error, agent bar with the status menu, forwarding with a refused field and a failed save, a virtual login: ${what}`, async () => {
+      const { el, server } = await agentPhone(attrs);
+      await listed(el);
+      await expectAccessible(el, `${what}: the login step`);
+      server.override.push(NO_FREE_NUMBER);
+      $<HTMLButtonElement>(el, '[data-number=automatic]')!.click();
+      await until(() => $(el, '.login [role=alert]') !== null, 'the error in the login step');
+      await expectAccessible(el, `${what}: the login step with an error`);
+
+      server.override.length = 0;
+      $<HTMLButtonElement>(el, '[data-number="101"]')!.click();
+      await until(() => el.registrationState === 'registered', 'registered');
+      choose(el, 'break');
+      await until(() => el.status === 'break', 'status break');
+      await el.updateComplete;
+      await expectAccessible(el, `${what}: the agent bar`);
+
+      $<HTMLButtonElement>(el, '[data-action=forwarding]')!.click();
+      await until(() => $(el, 'input[name=busy]') !== null, 'the form');
+      type(el, 'always', '12x');
+      await el.updateComplete;
+      $<HTMLButtonElement>(el, '[data-action=save-forwarding]')!.click();
+      await until(() => $(el, 'input[name=always][aria-invalid=true]') !== null, 'the field refused');
+      await expectAccessible(el, `${what}: forwarding with a refused field`);
+      type(el, 'always', '3999');
+      server.override.push(SAVE_FAILS);
+      $<HTMLButtonElement>(el, '[data-action=save-forwarding]')!.click();
+      await until(() => $(el, '.forwarding [role=alert]') !== null, 'the failed save');
+      await expectAccessible(el, `${what}: forwarding after a failed save`);
+      server.override.length = 0;
+      $<HTMLButtonElement>(el, '[data-action=save-forwarding]')!.click();
+      await until(() => $(el, '.forwarding .saved') !== null, 'saved');
+      await expectAccessible(el, `${what}: forwarding saved`);
+
+      await el.logout();
+      await listed(el);
+      $<HTMLButtonElement>(el, '[data-number="600"]')!.click();
+      await until(() => $(el, '[data-virtual]') !== null, 'the virtual login');
+      await expectAccessible(el, `${what}: a virtual login`);
+    });
+  }
 });
