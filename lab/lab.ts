@@ -590,10 +590,26 @@ class KamailioServer implements LabServer {
   start(): Promise<void> {
     if (this.starting) return this.starting;
     if (this.running) return Promise.resolve();
-    this.starting = this.doStart().finally(() => {
+    this.starting = this.startAgainIfLocked().finally(() => {
       this.starting = undefined;
     });
     return this.starting;
+  }
+
+  /**
+   * Kamailio's SQLite driver has no busy timeout: a server that opens the accounts database while
+   * another process holds a lock on it for a moment (two servers starting together, the provisioning
+   * server writing) exits at once with "database is locked". It is started again, up to three times.
+   */
+  private async startAgainIfLocked(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.doStart();
+      } catch (err) {
+        if (attempt >= 3 || !/database is locked/i.test((err as Error).message)) throw err;
+        process.stderr.write(`[lab] ${this.name}: the accounts database was locked as it started; starting it again\n`);
+      }
+    }
   }
 
   private async doStart(): Promise<void> {
