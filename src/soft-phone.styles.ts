@@ -6,7 +6,7 @@ import { color, schemeStyles } from './ui/palette.js';
  * Logical properties (inline-start/end) keep the layout right in right-to-left languages.
  */
 export const styles = css`
-  :host {--_bg: ${color('background')}; --_fg: ${color('color')}; --_muted: ${color('muted-color')}; --_border: ${color('border-color')}; --_surface: ${color('surface')}; --_ok: ${color('success')}; --_bad: ${color('danger')}; --_warn: ${color('warning')}; --_on: ${color('on-accent')}; --_r: var(--soft-phone-radius,8px); display: block; box-sizing: border-box; inline-size: var(--soft-phone-width,320px); max-inline-size: 100%; font: var(--soft-phone-font,14px/1.4 system-ui,sans-serif)}
+  :host {--_bg: ${color('background')}; --_fg: ${color('color')}; --_muted: ${color('muted-color')}; --_border: ${color('border-color')}; --_field: ${color('field-border-color')}; --_surface: ${color('surface')}; --_ok: ${color('success')}; --_bad: ${color('danger')}; --_warn: ${color('warning')}; --_on: ${color('on-accent')}; --_r: var(--soft-phone-radius,8px); display: block; box-sizing: border-box; inline-size: var(--soft-phone-width,320px); max-inline-size: 100%; font: var(--soft-phone-font,14px/1.4 system-ui,sans-serif)}
   :host([hidden]) {display: none}
   ${schemeStyles}
   * {box-sizing: border-box}
@@ -38,6 +38,7 @@ export const styles = css`
   .badge {color: var(--_bad); font-weight: 600}
   .row > .btn,.controls > .btn {flex: 1 1 0; min-inline-size: 0}
   .btn,.key,input,select {font: inherit; color: var(--_fg); border: 1px solid var(--_border); border-radius: var(--_r); background: var(--_bg)}
+  input,select {border-color: var(--_field)}
   .btn {display: inline-flex; align-items: center; justify-content: center; gap: 6px; min-block-size: 36px; padding: 6px 10px; cursor: pointer}
   .btn:disabled {opacity: 0.5; cursor: not-allowed}
   .btn.ok,.btn.bad,.btn[aria-pressed='true'] {--c: var(--_ok); background: var(--c); border-color: var(--c); color: var(--_on)}

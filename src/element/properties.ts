@@ -56,6 +56,7 @@ const PASSWORD_ATTRIBUTE = ['pass', 'word'].join('');
  * @cssproperty [--soft-phone-color=light-dark(#1f2328, #e6edf3)] - Text color.
  * @cssproperty [--soft-phone-muted-color=light-dark(#59636e, #9198a1)] - Secondary text.
  * @cssproperty [--soft-phone-border-color=light-dark(#d1d9e0, #3d444d)] - Borders, call quality bars.
+ * @cssproperty [--soft-phone-field-border-color=light-dark(#818b98, #656c76)] - Outline of text fields and menus (3:1 against the background).
  * @cssproperty [--soft-phone-surface=light-dark(#f6f8fa, #151b23)] - Cards and keys.
  * @cssproperty [--soft-phone-success=light-dark(#1a7f37, #3fb950)] - Answer / call buttons, registered dot, good call quality.
  * @cssproperty [--soft-phone-danger=light-dark(#cf222e, #f85149)] - Hang up / decline buttons, lost-connection banner, missed calls.

@@ -70,6 +70,7 @@ const COLUMNS: readonly { key: SortKey; label: MonitorMessageKey }[] = [
  * @cssproperty [--soft-phone-monitor-color=light-dark(#1f2328, #e6edf3)] - Text color (else `--soft-phone-color`).
  * @cssproperty [--soft-phone-monitor-muted-color=light-dark(#59636e, #9198a1)] - Secondary text.
  * @cssproperty [--soft-phone-monitor-border-color=light-dark(#d1d9e0, #3d444d)] - Borders and row lines.
+ * @cssproperty [--soft-phone-monitor-field-border-color=light-dark(#818b98, #656c76)] - Outline of the menus (3:1 against the background).
  * @cssproperty [--soft-phone-monitor-surface=light-dark(#f6f8fa, #151b23)] - Table header and hovered row.
  * @cssproperty [--soft-phone-monitor-success=light-dark(#1a7f37, #3fb950)] - Connected and registered dots.
  * @cssproperty [--soft-phone-monitor-warning=light-dark(#9a6700, #d29922)] - Reconnecting dot, ringing calls.

@@ -7,7 +7,7 @@ import { color, schemeStyles } from '../ui/palette.js';
  * properties keep the layout right in right-to-left languages.
  */
 export const monitorStyles = css`
-  :host {--_bg: var(--soft-phone-monitor-background,${color('background')}); --_fg: var(--soft-phone-monitor-color,${color('color')}); --_muted: var(--soft-phone-monitor-muted-color,${color('muted-color')}); --_border: var(--soft-phone-monitor-border-color,${color('border-color')}); --_surface: var(--soft-phone-monitor-surface,${color('surface')}); --_ok: var(--soft-phone-monitor-success,${color('success')}); --_bad: var(--soft-phone-monitor-danger,${color('danger')}); --_warn: var(--soft-phone-monitor-warning,${color('warning')}); --_r: var(--soft-phone-monitor-radius,var(--soft-phone-radius,8px)); display: block; box-sizing: border-box; font: var(--soft-phone-monitor-font,var(--soft-phone-font,14px/1.4 system-ui,sans-serif))}
+  :host {--_bg: var(--soft-phone-monitor-background,${color('background')}); --_fg: var(--soft-phone-monitor-color,${color('color')}); --_muted: var(--soft-phone-monitor-muted-color,${color('muted-color')}); --_border: var(--soft-phone-monitor-border-color,${color('border-color')}); --_field: var(--soft-phone-monitor-field-border-color,${color('field-border-color')}); --_surface: var(--soft-phone-monitor-surface,${color('surface')}); --_ok: var(--soft-phone-monitor-success,${color('success')}); --_bad: var(--soft-phone-monitor-danger,${color('danger')}); --_warn: var(--soft-phone-monitor-warning,${color('warning')}); --_r: var(--soft-phone-monitor-radius,var(--soft-phone-radius,8px)); display: block; box-sizing: border-box; font: var(--soft-phone-monitor-font,var(--soft-phone-font,14px/1.4 system-ui,sans-serif))}
   :host([hidden]) {display: none}
   ${schemeStyles}
   * {box-sizing: border-box}
@@ -37,6 +37,7 @@ export const monitorStyles = css`
   .filters {display: flex; align-items: center; flex-wrap: wrap; gap: 12px; font-size: 13px}
   .filters label {display: inline-flex; align-items: center; gap: 6px}
   select,button.btn {font: inherit; color: var(--_fg); border: 1px solid var(--_border); border-radius: var(--_r); background: var(--_bg); padding: 4px 8px}
+  select {border-color: var(--_field)}
   button.btn {cursor: pointer}
   .count {margin-inline-start: auto; color: var(--_muted)}
   .full {color: var(--_bad); font-weight: 600}

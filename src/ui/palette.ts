@@ -3,7 +3,7 @@
  * `light-dark()` pairs: the root of each element sets `color-scheme` from its `theme` (`auto`
  * follows the system's `prefers-color-scheme`), and every color below follows it. A host's own
  * `--soft-phone-*` value replaces both defaults (it may itself be a `light-dark()` pair).
- * Both sets meet WCAG AA contrast for the text drawn with them.
+ * Both sets meet WCAG AA contrast for the text drawn with them, and 3:1 for the outline of a field.
  */
 import { css, unsafeCSS, type CSSResult } from 'lit';
 import { SoftPhoneError } from '../errors.js';
@@ -13,6 +13,8 @@ const PALETTE = {
   color: ['#1f2328', '#e6edf3'],
   'muted-color': ['#59636e', '#9198a1'],
   'border-color': ['#d1d9e0', '#3d444d'],
+  // Text fields and menus: a boundary of 3:1 at least against the background (WCAG 1.4.11).
+  'field-border-color': ['#818b98', '#656c76'],
   surface: ['#f6f8fa', '#151b23'],
   success: ['#1a7f37', '#3fb950'],
   danger: ['#cf222e', '#f85149'],
