@@ -42,7 +42,8 @@ export { endCauseForStatus } from './call-record.js';
 /**
  * The composition: the connection, the call table, and the parts that work on calls (setup both
  * ways, in-call controls, transfers and park, recovery, microphone fallback), each given only what
- * it needs. Hang-up and the phone's own life (configure, register, dispose) stay here.
+ * it needs. Starting a call the agent dials, hanging up, and the phone's own life (configure,
+ * register, dispose) stay here.
  */
 export class SipEngine implements PhoneEngine {
   readonly #state: PhoneState;
