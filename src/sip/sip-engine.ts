@@ -18,6 +18,9 @@
  *   soon as signaling allows (at once when the browser comes back online), and the call is
  *   `reconnected` when ICE is connected again.
  * - Inbound calls the caller cancels end as `remote-hangup`; ones the server gives up on as `no-answer`.
+ *
+ * This file composes the parts: the connection (`connection.ts`) and the calls (`call-*.ts`, each
+ * file says what it holds).
  */
 import { Invitation, Inviter, SessionState, UserAgent } from 'sip.js';
 import type { DialTarget, EngineConfig, EngineFactory, PhoneEngine } from '../core/engine.js';
@@ -25,6 +28,7 @@ import type { PhoneState } from '../core/phone-state.js';
 import { RegistrationState, type CallInfo, type ParkedCall, type TransferMode } from '../core/types.js';
 import { SoftPhoneError } from '../errors.js';
 import { logger } from '../logger.js';
+// The connection first: its code then sits next to SIP.js's in the engine chunk, which gzips smaller.
 import { SipConnection } from './connection.js';
 import { CallWatcher } from './call-watch.js';
 import { CallRecovery } from './call-recovery.js';
