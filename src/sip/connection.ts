@@ -21,48 +21,18 @@
  *  401/403 at any point: registration-failed, unregistered, no retry.
  * ```
  */
-import {
-  Registerer,
-  RegistererState,
-  RequestPendingError,
-  SIPExtension,
-  UserAgent,
-  type Core,
-  type Invitation,
-  type LogLevel as SipLogLevel,
-} from 'sip.js';
+import { Registerer, type Invitation, type UserAgent } from 'sip.js';
 import type { EngineConfig } from '../core/engine.js';
 import type { PhoneState } from '../core/phone-state.js';
 import { RegistrationState } from '../core/types.js';
 import { SoftPhoneError } from '../errors.js';
 import { logger } from '../logger.js';
-import { promptSdhFactory } from './media.js';
-import { acceptInDialogUpdates, dropUnparseableMessages } from './pbx-interop.js';
+import { backoffDelay, reconnectDelay } from './backoff.js';
+import { watchBrowserHints } from './browser-hints.js';
+import { AuthError, PENDING, sendGoodbye, sendRegister, TransportError } from './registration.js';
+import { keepAliveSeconds, makeUserAgent, openSocket, sameConnection, serverAlive, stopUserAgent } from './user-agent.js';
 
-type IncomingResponse = Core.IncomingResponse;
-
-/** Keep-alive period; with its 2 s answer timeout a silent server is noticed within about 4 s. */
-const DEFAULT_KEEP_ALIVE_S = 2;
-const KEEP_ALIVE_ANSWER_MS = 2000;
-/** #sendRegister's answer when another REGISTER is already under way. */
-const PENDING = -1;
-const BACKOFF_FIRST_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
-/** Longest gap between reconnect attempts while calls wait for the connection (they have a deadline). */
-const CALL_BACKOFF_MAX_MS = 1_500;
-/**
- * How long a WebSocket may take to open before the server counts as unreachable. Generous: a
- * browser opens sockets to one host:port one after another, so with many phones in a page a
- * socket may wait its turn for seconds; a server that goes silent later is caught by the keep-alive.
- */
-const CONNECT_TIMEOUT_S = 10;
-/** Longest wait for the final answer to a REGISTER. */
-const REGISTER_TIMEOUT_MS = 5000;
-/** Upper bound for the goodbye REGISTER (expires 0) when stopping. */
-const UNREGISTER_TIMEOUT_MS = 1000;
-/** A timer tick that comes this much later than asked means the machine slept. */
-const DRIFT_TICK_MS = 2000;
-const DRIFT_LIMIT_MS = 4000;
+export { backoffDelay, reconnectDelay } from './backoff.js';
 
 export interface ConnectionHooks {
   /** An INVITE arrived on the current connection. */
@@ -77,53 +47,6 @@ export interface ConnectionHooks {
   onConnected(ua: UserAgent): void;
   /** Calls wait for the connection to come back: reconnect attempts stay frequent. */
   callsWaiting(): boolean;
-}
-
-class AuthError extends Error {
-  constructor(
-    readonly code: number,
-    readonly reason: string,
-  ) {
-    super(`${code} ${reason}`);
-  }
-}
-
-class TransportError extends Error {}
-
-function timeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new TransportError(`${what}: no answer in ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Backoff delay before reconnect attempt `n` (0-based): 0.5 s doubling to 30 s, +-20 % jitter. */
-export function backoffDelay(n: number, random: () => number = Math.random): number {
-  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** Math.min(n, 16));
-  return Math.round(base * (0.8 + 0.4 * random()));
-}
-
-/** The wait before the next reconnect attempt: the backoff, but at most 1.5 s while calls wait for the connection. */
-export function reconnectDelay(backoff: number, callsWaiting: boolean): number {
-  return callsWaiting ? Math.min(backoff, CALL_BACKOFF_MAX_MS) : backoff;
-}
-
-function sipLogConnector(level: SipLogLevel, category: string, _label: string | undefined, content: string): void {
-  const line = `sip.js ${category}: ${content}`;
-  if (level === 'error') logger.error(line);
-  else if (level === 'warn') logger.warn(line);
-  else logger.debug(line);
 }
 
 export class SipConnection {
@@ -145,9 +68,8 @@ export class SipConnection {
   #refreshTimer: ReturnType<typeof setTimeout> | undefined;
   #keepAliveTimer: ReturnType<typeof setTimeout> | undefined;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  #driftTimer: ReturnType<typeof setInterval> | undefined;
-  #lastTick = 0;
-  #listening = false;
+  /** Stops listening to the browser's hints (see #listen). */
+  #stopHints: (() => void) | undefined;
 
   constructor(state: PhoneState, hooks: ConnectionHooks) {
     this.#state = state;
@@ -257,12 +179,10 @@ export class SipConnection {
     const giveUp = (): void => {
       if (!kept) this.#discard(ua);
     };
-    try {
-      await timeout(kept ? ua.reconnect() : ua.start(), (CONNECT_TIMEOUT_S + 1) * 1000, `connect to ${server}`);
-    } catch (error) {
+    await openSocket(ua, kept !== undefined, server).catch((error: unknown) => {
       giveUp();
-      throw error instanceof TransportError ? error : new TransportError(`connect to ${server} failed`);
-    }
+      throw error;
+    });
     if (gen !== this.#generation) {
       giveUp();
       throw new TransportError('superseded');
@@ -274,7 +194,7 @@ export class SipConnection {
         // The refresh timer is ours (see #scheduleRefresh); SIP.js's fires only as a late fallback.
         refreshFrequency: 99,
       });
-    const answer = await this.#sendRegister(registerer, ua, config).catch((error: unknown) => {
+    const answer = await sendRegister(registerer, ua, config).catch((error: unknown) => {
       giveUp();
       throw error;
     });
@@ -302,80 +222,18 @@ export class SipConnection {
   }
 
   #makeUserAgent(config: EngineConfig, server: string): UserAgent {
-    const uri = UserAgent.makeURI(`sip:${config.extension}@${config.domain}`);
-    if (!uri) throw new SoftPhoneError('INVALID_CONFIG', `bad registration name ${config.extension}@${config.domain}`);
-    const ua = new UserAgent({
-      uri,
-      transportOptions: { server, connectionTimeout: CONNECT_TIMEOUT_S, keepAliveInterval: 0 },
-      // reconnectionAttempts stays at its default, 0: SIP.js never reconnects on its own.
-      authorizationUsername: config.authUser || config.extension,
-      authorizationPassword: config.password ?? '',
-      ...(config.displayName ? { displayName: config.displayName } : {}),
-      sipExtensionReplaces: SIPExtension.Supported,
-      // The engine sends the 180 Ringing itself; SIP.js's would be a second one for the caller to parse.
-      sendInitialProvisionalResponse: false,
-      logBuiltinEnabled: false,
-      logLevel: 'warn',
-      logConnector: sipLogConnector,
-      logConfiguration: false,
-      userAgentString: 'soft-phone',
-      sessionDescriptionHandlerFactory: promptSdhFactory({
-        iceServers: config.iceServers,
-        candidateFilter: config.candidateFilter ?? [],
-      }),
-      delegate: {
-        onDisconnect: (error?: Error) => {
-          if (error && this.#ua === ua) this.#lost(this.#generation, 'WebSocket closed');
-        },
-        onInvite: (invitation: Invitation) => {
-          if (this.#ua !== ua || this.#state.registration !== RegistrationState.Registered) {
-            void invitation.reject({ statusCode: 480 }).catch(() => undefined);
-            return;
-          }
-          this.#hooks.onInvite(invitation);
-        },
+    return makeUserAgent(config, server, {
+      onDisconnect: (ua, error) => {
+        if (error && this.#ua === ua) this.#lost(this.#generation, 'WebSocket closed');
+      },
+      onInvite: (ua, invitation: Invitation) => {
+        if (this.#ua !== ua || this.#state.registration !== RegistrationState.Registered) {
+          void invitation.reject({ statusCode: 480 }).catch(() => undefined);
+          return;
+        }
+        this.#hooks.onInvite(invitation);
       },
     });
-    acceptInDialogUpdates(ua);
-    dropUnparseableMessages(ua);
-    return ua;
-  }
-
-  /**
-   * Sends one REGISTER and resolves with the expiry the server granted, or with PENDING when a
-   * REGISTER of this registerer is already on its way (its own handler schedules what follows).
-   */
-  #sendRegister(registerer: Registerer, ua: UserAgent, config: EngineConfig): Promise<number> {
-    let settle: () => void = () => undefined;
-    const answerGone = new Promise<void>((resolve) => (settle = resolve));
-    const answer = new Promise<number>((resolve, reject) => {
-      // SIP.js answers a 423 (Interval Too Brief) itself with a new REGISTER that our delegate
-      // never hears of; the registerer's state still tells us when that one succeeded.
-      const onState = (state: RegistererState): void => {
-        if (state === RegistererState.Registered) queueMicrotask(() => resolve(config.expires));
-      };
-      registerer.stateChange.addListener(onState);
-      void answerGone.then(() => registerer.stateChange.removeListener(onState));
-      registerer
-        .register({
-          requestDelegate: {
-            onAccept: (response) => resolve(grantedExpires(response, ua, config.expires)),
-            onReject: (response) => {
-              const code = response.message.statusCode ?? 0;
-              const reason = response.message.reasonPhrase ?? '';
-              if (code === 401 || code === 403 || code === 407) reject(new AuthError(code, reason));
-              else reject(new TransportError(`REGISTER answered ${code} ${reason}`));
-            },
-          },
-        })
-        .catch((error: unknown) => {
-          if (error instanceof RequestPendingError) resolve(PENDING);
-          else reject(new TransportError(error instanceof Error ? error.message : String(error)));
-        });
-    });
-    const bounded = timeout(answer, REGISTER_TIMEOUT_MS, 'REGISTER');
-    bounded.then(settle, settle);
-    return bounded;
   }
 
   #scheduleRefresh(gen: number, granted: number): void {
@@ -391,7 +249,7 @@ export class SipConnection {
     const config = this.#config;
     if (!registerer || !ua || !config || gen !== this.#generation) return;
     try {
-      const granted = await this.#sendRegister(registerer, ua, config);
+      const granted = await sendRegister(registerer, ua, config);
       if (gen !== this.#generation || granted === PENDING) return;
       this.#scheduleRefresh(gen, granted);
     } catch (error) {
@@ -403,14 +261,9 @@ export class SipConnection {
 
   // --- detecting a dead server ----------------------------------------------------------------
 
-  #keepAliveSeconds(): number {
-    const s = this.#config?.keepAlive;
-    return s && s > 0 ? s : DEFAULT_KEEP_ALIVE_S;
-  }
-
   #scheduleKeepAlive(gen: number): void {
     clearTimeout(this.#keepAliveTimer);
-    this.#keepAliveTimer = setTimeout(() => void this.#keepAlive(gen), this.#keepAliveSeconds() * 1000);
+    this.#keepAliveTimer = setTimeout(() => void this.#keepAlive(gen), keepAliveSeconds(this.#config) * 1000);
   }
 
   /** One OPTIONS ping; any answer at all proves the server is alive. */
@@ -418,10 +271,7 @@ export class SipConnection {
     const ua = this.#ua;
     const config = this.#config;
     if (!ua || !config || gen !== this.#generation) return;
-    const alive = await timeout(ping(ua, config.domain), Math.min(KEEP_ALIVE_ANSWER_MS, this.#keepAliveSeconds() * 1000), 'keep-alive').then(
-      (ok) => ok,
-      () => false,
-    );
+    const alive = await serverAlive(ua, config);
     if (gen !== this.#generation) return;
     if (alive) this.#scheduleKeepAlive(gen);
     else this.#lost(gen, 'keep-alive unanswered');
@@ -506,14 +356,7 @@ export class SipConnection {
     this.#ua = undefined;
     this.#registerer = undefined;
     if (!ua) return;
-    if (registerer && this.#state.registration === RegistrationState.Registered) {
-      const done = new Promise<void>((resolve) => {
-        registerer
-          .unregister({ requestDelegate: { onAccept: () => resolve(), onReject: () => resolve() } })
-          .catch(() => resolve());
-      });
-      await Promise.race([done, sleep(UNREGISTER_TIMEOUT_MS)]);
-    }
+    if (registerer && this.#state.registration === RegistrationState.Registered) await sendGoodbye(registerer);
     this.#discard(ua);
   }
 
@@ -530,14 +373,7 @@ export class SipConnection {
       this.#ua = undefined;
       this.#registerer = undefined;
     }
-    // The registerer is already gone from the server's view (or about to be): skip SIP.js's
-    // own goodbye REGISTER by disposing the transport directly.
-    try {
-      void ua.transport.dispose().catch(() => undefined);
-    } catch {
-      // already disposed
-    }
-    void ua.stop().catch(() => undefined);
+    stopUserAgent(ua);
   }
 
   #clearTimers(): void {
@@ -549,42 +385,13 @@ export class SipConnection {
 
   // --- the browser's hints --------------------------------------------------------------------
 
-  readonly #onOnline = (): void => this.#checkNow();
-  readonly #onOffline = (): void => this.#checkNow();
-  readonly #onVisible = (): void => {
-    if (typeof document !== 'undefined' && document.visibilityState === 'visible') this.#checkNow();
-  };
-
   #listen(): void {
-    if (this.#listening) return;
-    this.#listening = true;
-    if (typeof window !== 'undefined') {
-      window.addEventListener('online', this.#onOnline);
-      window.addEventListener('offline', this.#onOffline);
-    }
-    if (typeof document !== 'undefined') document.addEventListener('visibilitychange', this.#onVisible);
-    this.#lastTick = Date.now();
-    this.#driftTimer = setInterval(() => {
-      const now = Date.now();
-      const late = now - this.#lastTick - DRIFT_TICK_MS;
-      this.#lastTick = now;
-      if (late > DRIFT_LIMIT_MS) {
-        logger.info(`timers were ${late} ms late (sleep?): checking the connection`);
-        this.#checkNow();
-      }
-    }, DRIFT_TICK_MS);
+    this.#stopHints ??= watchBrowserHints(() => this.#checkNow());
   }
 
   #unlisten(): void {
-    if (!this.#listening) return;
-    this.#listening = false;
-    if (typeof window !== 'undefined') {
-      window.removeEventListener('online', this.#onOnline);
-      window.removeEventListener('offline', this.#onOffline);
-    }
-    if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', this.#onVisible);
-    clearInterval(this.#driftTimer);
-    this.#driftTimer = undefined;
+    this.#stopHints?.();
+    this.#stopHints = undefined;
   }
 
   #requireConfig(): EngineConfig {
@@ -595,55 +402,4 @@ export class SipConnection {
   #aor(config: EngineConfig): string {
     return `${config.extension}@${config.domain}`;
   }
-}
-
-function sameConnection(a: EngineConfig, b: EngineConfig): boolean {
-  return (
-    a.servers.join(' ') === b.servers.join(' ') &&
-    a.domain === b.domain &&
-    a.extension === b.extension &&
-    a.authUser === b.authUser &&
-    a.password === b.password &&
-    a.displayName === b.displayName &&
-    a.expires === b.expires &&
-    a.refresh === b.refresh &&
-    JSON.stringify(a.iceServers) === JSON.stringify(b.iceServers) &&
-    JSON.stringify(a.candidateFilter ?? []) === JSON.stringify(b.candidateFilter ?? [])
-  );
-}
-
-interface ContactHeader {
-  uri: { user?: string };
-  getParam(name: string): string | undefined;
-}
-
-/** The expiry the server granted to our contact (RFC 3261 10.2.4), else the Expires header. */
-function grantedExpires(response: IncomingResponse, ua: UserAgent, requested: number): number {
-  const message = response.message;
-  const count = message.getHeaders('contact').length;
-  for (let i = 0; i < count; i++) {
-    const contact = message.parseHeader('contact', i) as ContactHeader | undefined;
-    if (contact && contact.uri.user === ua.contact.uri.user) {
-      const value = Number(contact.getParam('expires'));
-      if (Number.isFinite(value) && value > 0) return value;
-    }
-  }
-  const header = Number(message.getHeader('expires'));
-  return Number.isFinite(header) && header > 0 ? header : requested;
-}
-
-/** Sends an out-of-dialog OPTIONS to the domain; true on any real answer. */
-function ping(ua: UserAgent, domain: string): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    const target = UserAgent.makeURI(`sip:${domain}`);
-    if (!target) {
-      resolve(false);
-      return;
-    }
-    const core = ua.userAgentCore;
-    const message = core.makeOutgoingRequestMessage('OPTIONS', target, ua.configuration.uri, target, {});
-    // Answers SIP.js makes up itself (408 after timer F, 503 on a transport error) carry no wire data.
-    const answered = (response: { message: { data?: string } }): void => resolve(Boolean(response.message.data));
-    core.request(message, { onAccept: answered, onReject: answered, onRedirect: answered });
-  });
 }
