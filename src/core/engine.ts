@@ -1,7 +1,8 @@
 /**
  * The contract between the element and the SIP adapter. The element talks only to this interface
- * (so element tests can use a fake engine); `src/sip/sip-engine.ts` is the real one, and the only
- * code that imports sip.js. The engine reports everything through the `PhoneState` it was given.
+ * (so element tests can use a fake engine); `src/sip/sip-engine.ts` is the real one, and `src/sip/`
+ * is the only code that imports sip.js. The engine reports everything through the `PhoneState` it
+ * was given.
  */
 import type { QualityThresholds } from './call-quality.js';
 import type { PhoneState } from './phone-state.js';

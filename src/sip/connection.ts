@@ -84,10 +84,6 @@ export class SipConnection {
     return this.#config;
   }
 
-  get server(): string | undefined {
-    return this.#server;
-  }
-
   configure(config: EngineConfig): boolean {
     const before = this.#config;
     this.#config = { ...config, servers: [...config.servers], iceServers: [...config.iceServers] };
