@@ -394,8 +394,9 @@ export class ProvisioningStore {
   updateAccount(number: string, patch: AccountInput): AccountView {
     return this.tx(() => {
       const row = this.requireAccount(number);
-      if (patch.number !== undefined && String(patch.number) !== number) {
-        throw invalid(`number cannot be changed (extension ${number}); delete the account and create another`);
+      const asText = typeof patch.number === 'string' || typeof patch.number === 'number' ? String(patch.number) : undefined;
+      if (patch.number !== undefined && asText !== number) {
+        throw invalid(`number cannot be changed (extension ${number}, got ${show(patch.number)}); delete the account and create another`);
       }
       if (patch.virtual !== undefined && bool('virtual', patch.virtual) !== !!row.virtual) {
         throw invalid(`virtual cannot be changed (extension ${number})`);

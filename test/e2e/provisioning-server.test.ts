@@ -433,6 +433,13 @@ describe('bad input never crashes the server and names the bad value', () => {
     assert.ok(!r.body.message.includes('a b c'));
   });
 
+  it('a number that is no number or text (an object whose toString is not a function) is a 400 naming it', async () => {
+    const r = await api('PATCH', '/admin/accounts/100', { number: { toString: false } });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.code, 'INVALID_FIELD');
+    assert.match(r.body.message, /number cannot be changed \(extension 100, got \{"toString":false\}\)/);
+  });
+
   it('random JSON bodies on every write endpoint: always a 2xx or a 4xx with { code, message }, never a 500', async () => {
     const endpoints: [string, string][] = [
       ['POST', '/admin/users'],
