@@ -27,7 +27,6 @@ import { logger } from '../logger.js';
 import {
   applySnapshot,
   asFollowerChange,
-  errorFields,
   forgetLeader,
   groupKey,
   isCommand,
@@ -39,7 +38,7 @@ import {
   type TabMessage,
   type TabRole,
 } from './protocol.js';
-import { PendingReplies } from './replies.js';
+import { PendingReplies, replyTo, runCommand } from './commands.js';
 
 export interface TabEngineOptions {
   /** Makes the real engine (when this tab leads). */
@@ -372,7 +371,12 @@ export class TabEngine implements PhoneEngine {
         if (m.role === 'follower') this.#o.state.mirror(asFollowerChange(message.change));
         break;
       case 'command':
-        if (m.role === 'leader') void this.#runFor(m, message.from, message.id, message.method, message.args);
+        if (m.role === 'leader' && isCommand(message.method)) {
+          const { from, id } = message;
+          void replyTo(m.real, m.own?.registration !== RegistrationState.Unregistered, message.method, message.args).then((reply) =>
+            this.#post(m, { type: 'reply', from: this.#id, to: from, id, ...reply }),
+          );
+        }
         break;
       case 'reply':
         if (message.to === this.#id) this.#replies.settle(message);
@@ -389,31 +393,12 @@ export class TabEngine implements PhoneEngine {
     }
   }
 
-  /** Runs a follower's command on the real engine and replies (errors keep their code). */
-  async #runFor(m: Membership, from: string, id: number, method: Command, args: unknown[]): Promise<void> {
-    if (!isCommand(method)) return;
-    try {
-      // The follower's page asks to register whenever it configures: a registered phone stays as it is.
-      const value = method === 'register' && m.own?.registration !== RegistrationState.Unregistered ? undefined : await this.#run(m, method, args);
-      this.#post(m, { type: 'reply', from: this.#id, to: from, id, ok: true, value: value ?? null });
-    } catch (e) {
-      this.#post(m, { type: 'reply', from: this.#id, to: from, id, ok: false, ...errorFields(e) });
-    }
-  }
-
-  #run(m: Membership, method: Command, args: unknown[]): Promise<unknown> {
-    const real = m.real;
-    if (!real) return Promise.reject(new SoftPhoneError('NOT_REGISTERED', 'this tab holds no phone'));
-    if (method === 'resumeAudio') return real.resumeAudio?.() ?? Promise.resolve();
-    return (real[method] as (...a: unknown[]) => Promise<unknown>)(...args);
-  }
-
   /** Runs an engine method here (leader) or in the leader's tab (follower). */
   async #send<T>(method: Command, args: unknown[]): Promise<T> {
     const m = this.#m;
     if (!m) throw new SoftPhoneError('NOT_REGISTERED', 'the phone is not configured');
     await m.ready;
-    if (m.role === 'leader') return (await this.#run(m, method, args)) as T;
+    if (m.role === 'leader') return (await runCommand(m.real, method, args)) as T;
     if (m.role === 'left') throw new SoftPhoneError('NOT_REGISTERED', 'the phone was removed from this tab');
     return this.#replies.expect<T>(method, this.#o.replyTimeoutMs ?? 15_000, (id) =>
       this.#post(m, { type: 'command', from: this.#id, id, method, args }),
