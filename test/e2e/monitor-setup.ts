@@ -1,6 +1,7 @@
 /** What the monitor's e2e files share: the linked-server attributes and a provisioning server that watches both lab servers. */
 import type { Lab, ServerName } from '../../lab/lab.js';
 import { startProvisioningServer, type ProvisioningServer } from '../../lab/provisioning/server.js';
+import { onServer1 } from './provisioning-api.js';
 
 /** `<soft-phone>` attributes of a phone on each lab server (prefixes 11 and 12, linked to each other). */
 export const LINKED: Record<ServerName, Record<string, string>> = {
@@ -12,10 +13,7 @@ export const LINKED: Record<ServerName, Record<string, string>> = {
 export function startMonitorProvisioning(lab: Lab, port = 0): Promise<ProvisioningServer> {
   return startProvisioningServer({
     port,
-    dbFile: lab.dbFile,
-    domain: lab.servers.server1.domain,
-    servers: [lab.servers.server1.wsUrl],
-    registrations: `http://127.0.0.1:${lab.servers.server1.wsPort}/RPC`,
+    ...onServer1(lab),
     range: { from: 100, to: 699 },
     monitor: {
       servers: (['server1', 'server2'] as const).map((name) => {

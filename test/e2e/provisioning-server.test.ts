@@ -19,27 +19,10 @@ import { SoftPhoneError } from '../../src/errors.js';
 import { startLab, type Lab } from '../../lab/lab.js';
 import { SipWsClient } from '../../lab/sip-ws-client.js';
 import { createAccountsDb, upsertAccount } from '../../lab/accounts-db.js';
+import { apiOf } from './provisioning-api.js';
 
 const DOMAIN = 'server1.test';
 const WS = ['ws://127.0.0.1:8088', 'ws://127.0.0.1:8090'];
-
-interface Answer {
-  status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  headers: Headers;
-}
-
-function apiOf(base: string) {
-  return async (method: string, path: string, body?: unknown, raw?: string, headers: Record<string, string> = {}): Promise<Answer> => {
-    const res = await fetch(base + path, {
-      method,
-      headers: { 'content-type': 'application/json', ...headers },
-      body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text === '' ? undefined : JSON.parse(text), headers: res.headers };
-  };
-}
 
 const dirs: string[] = [];
 function tempDb(): string {

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startProvisioningServer, type ProvisioningServer } from '../../lab/provisioning/server.js';
+import { apiOf, onServer1 } from './provisioning-api.js';
 import { openPhonePage, peerBytes, Phone, sleep, toneWav, until, withLab } from './harness.js';
 
 describe('agent login through the provisioning server', () => {
@@ -18,15 +19,7 @@ describe('agent login through the provisioning server', () => {
   let agent: Phone;
   let target: Phone;
 
-  async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const res = await fetch(prov.url + path, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }
+  const api = apiOf(() => prov.url);
 
   /** Kamailio's view of an extension, through the admin API. */
   async function registration(number: string): Promise<string | undefined> {
@@ -39,15 +32,8 @@ describe('agent login through the provisioning server', () => {
   const choices = (p: Phone): Promise<string[]> => p.choices();
 
   before(async () => {
-    const s1 = fx.lab.servers.server1;
-    prov = await startProvisioningServer({
-      dbFile: fx.lab.dbFile,
-      domain: s1.domain,
-      servers: [s1.wsUrl],
-      registrations: `http://127.0.0.1:${s1.wsPort}/RPC`,
-      // Two numbers: enough to recycle one and to fill the pool.
-      range: { from: 100, to: 101 },
-    });
+    // Two numbers: enough to recycle one and to fill the pool.
+    prov = await startProvisioningServer({ ...onServer1(fx.lab), range: { from: 100, to: 101 } });
     page = await openPhonePage(fx.browser, fx.web.url);
   });
   after(async () => {

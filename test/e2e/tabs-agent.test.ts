@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startProvisioningServer, type ProvisioningServer } from '../../lab/provisioning/server.js';
+import { apiOf, onServer1 } from './provisioning-api.js';
 import { hearEachOther, openPhonePage, Phone, toneWav, until, withLab } from './harness.js';
 
 const SLOW = 300_000;
@@ -34,29 +35,14 @@ describe('one agent login per browser (tabs)', () => {
   const fx = withLab({ lab: { servers: ['server1'] }, fakeAudioFile: () => toneWav(440) });
   let prov: ProvisioningServer;
 
-  async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const res = await fetch(prov.url + path, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }
+  const api = apiOf(() => prov.url);
   const sessionsOf = async (agent: string): Promise<{ extension: string; status: string; startedAt: number }[]> =>
     ((await api('GET', '/admin/sessions')).body as { agent: string; extension: string; status: string; startedAt: number }[]).filter((s) => s.agent === agent);
   const registrationsOf = async (ext: string): Promise<number> =>
     (await fx.lab.servers.server1.registrations()).filter((aor) => aor === `sip:${ext}@${fx.lab.servers.server1.domain}`).length;
 
   before(async () => {
-    const s1 = fx.lab.servers.server1;
-    prov = await startProvisioningServer({
-      dbFile: fx.lab.dbFile,
-      domain: s1.domain,
-      servers: [s1.wsUrl],
-      registrations: `http://127.0.0.1:${s1.wsPort}/RPC`,
-      range: { from: 100, to: 101 },
-    });
+    prov = await startProvisioningServer({ ...onServer1(fx.lab), range: { from: 100, to: 101 } });
   });
   after(async () => {
     await prov?.close();

@@ -83,16 +83,22 @@ const established: CallInfo = {
   muted: false, reconnecting: false, local: true, held: false, warnings: [], startedAt: 0,
 };
 
+/** Tabs a (holding the phone) and b of one agent, a logged in at 101 and b showing it. */
+async function loggedInPair() {
+  const server = api();
+  const net = network();
+  const a = tab(server.fetch, net);
+  const b = tab(server.fetch, net, false);
+  await settle();
+  await a.agent.login('101');
+  a.tabs.loggedIn();
+  await settle();
+  return { ...server, net, a, b };
+}
+
 describe('AgentTabs', () => {
   it('a login in one tab shows in the others at once (one POST), without the password; a tab opened later gets it too', async () => {
-    const { fetch, log } = api();
-    const net = network();
-    const a = tab(fetch, net);
-    const b = tab(fetch, net, false);
-    await settle();
-    await a.agent.login('101');
-    a.tabs.loggedIn();
-    await settle();
+    const { b, log, fetch, net } = await loggedInPair();
     assert.equal(b.agent.phase, 'active');
     assert.equal(b.agent.extension, '101');
     assert.equal(b.agent.status, 'available');
@@ -107,14 +113,7 @@ describe('AgentTabs', () => {
   });
 
   it('a status chosen in one tab shows (and fires) in every tab; the automatic call status is saved by the tab that holds the phone only', async () => {
-    const { fetch, log } = api();
-    const net = network();
-    const a = tab(fetch, net);
-    const b = tab(fetch, net, false);
-    await settle();
-    await a.agent.login('101');
-    a.tabs.loggedIn();
-    await settle();
+    const { a, b, log } = await loggedInPair();
     await b.agent.setStatus('break');
     b.tabs.statusChosen();
     await settle();
@@ -130,14 +129,7 @@ describe('AgentTabs', () => {
   });
 
   it('a logout in one tab logs every tab out and back to the login list; the next login is shared again', async () => {
-    const { fetch } = api();
-    const net = network();
-    const a = tab(fetch, net);
-    const b = tab(fetch, net, false);
-    await settle();
-    await a.agent.login('101');
-    a.tabs.loggedIn();
-    await settle();
+    const { a, b } = await loggedInPair();
     await b.agent.logout(async () => undefined);
     b.tabs.loggedOut();
     await settle();
@@ -152,14 +144,7 @@ describe('AgentTabs', () => {
   });
 
   it('renew: the tab that takes over starts the session again at the same extension for its password and saves the chosen status again', async () => {
-    const { fetch, log } = api();
-    const net = network();
-    const a = tab(fetch, net);
-    const b = tab(fetch, net, false);
-    await settle();
-    await a.agent.login('101');
-    a.tabs.loggedIn();
-    await settle();
+    const { a, b, log } = await loggedInPair();
     await a.agent.setStatus('break');
     a.tabs.statusChosen();
     await settle();
