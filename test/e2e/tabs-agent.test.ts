@@ -8,11 +8,14 @@
  * browser of its own.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startProvisioningServer, type ProvisioningServer } from '../../lab/provisioning/server.js';
 import { apiOf, onServer1 } from './provisioning-api.js';
-import { hearEachOther, openPhonePage, Phone, toneWav, until, withLab } from './harness.js';
+import type { LabAccount } from '../../lab/lab.js';
+import { hearEachOther, instrumentPage, openPhonePage, Phone, REPO_ROOT, toneWav, until, withLab } from './harness.js';
 
 const SLOW = 300_000;
 /** As in tabs.test.ts: a takeover well before a dead tab's registration would expire (30 s); the figure is printed. */
@@ -157,6 +160,86 @@ describe('one agent login per browser (tabs)', () => {
         }
         assert.ok(posted.some((m) => m.startsWith('soft-phone-agent:tina@') && m.includes('"login"')), 'the login went over the agent channel');
         assert.ok(!posted.some((m) => m.includes(password)), 'no password on a channel');
+      } finally {
+        await browser.close();
+        for (const c of others) await c.close();
+      }
+    },
+    { timeout: SLOW },
+  );
+  fx.test("an agent's pop-out window takes the phone over with a session of its own; the CRM tab answers, the audio plays in the window",
+    async () => {
+      const created = await api('POST', '/admin/users', { id: 'pia', name: 'Pia Pop' });
+      assert.equal(created.status, 201);
+      const ext = created.body.extension as string;
+      const password = created.body.password as string;
+      const domain = fx.lab.servers.server1.domain;
+      const browser: BrowserContext = await fx.browser.newContext();
+      const others: BrowserContext[] = [];
+      try {
+        // The lab's test instrumentation in the window (the CRM's copy of the page would add its own
+        // script here); no password: the window gets the agent's login from the CRM tab.
+        const instrument = readFileSync(path.join(REPO_ROOT, 'test/e2e/pages/instrument.js'), 'utf8');
+        await browser.addInitScript({
+          content: `if (window.name.startsWith('soft-phone-pop-out')) {
+            ${instrument}
+            window.addEventListener('soft-phone-pop-out', (e) => {
+              const el = e.detail.phone;
+              el.id = 'pop-out';
+              el.iceServers = [];
+              el.engineOptions = { candidateFilter: ['127.0.0.1'] };
+              window.__test.track(el, 'pop-out');
+            });
+          }`,
+        });
+        const page = await openPhonePage(fx.browser, fx.web.url, 'phone.html', { context: browser, prepare: recordChannels });
+        const crm = await Phone.addAgent(page, { id: 'crm', provisioningUrl: prov.url, agent: 'pia', domain });
+        const query = new URLSearchParams({ 'provisioning-url': prov.url, agent: 'pia' });
+        await page.evaluate((url) => document.getElementById('crm')!.setAttribute('pop-out-url', url), `/dist/pop-out.html?${query}`);
+        assert.equal((await crm.choices())[0], ext, "pia's own extension first");
+        await page.locator(`#crm [data-number="${ext}"]`).click();
+        await crm.waitForEvent('softphone-registered');
+        const [first] = await sessionsOf('pia');
+
+        const opened = browser.waitForEvent('page');
+        const asked = Date.now();
+        await crm.invoke('popOut');
+        const popPage: Page = await opened;
+        instrumentPage(popPage);
+        const pop = new Phone(popPage, 'pop-out', { extension: ext, domain, password: '' } as LabAccount);
+        await popPage.locator('#pop-out').waitFor({ state: 'attached', timeout: 20_000 });
+        await until(async () => (await pop.prop('tabRole')) === 'leader' && (await pop.registrationState()) === 'registered' || undefined, 'the window holds the phone', TAKEOVER_BOUND);
+        console.log(`  the agent's pop-out window registered ${Date.now() - asked} ms after popOut() (the CRM tab had no call)`);
+        await until(async () => (await crm.prop('tabRole')) === 'follower' || undefined, 'the CRM tab follows the window');
+        assert.equal(await popPage.locator('#pop-out .choice').count(), 0, 'no login step in the window');
+        assert.equal(await pop.prop('status'), 'available');
+        const now = await sessionsOf('pia');
+        assert.equal(now.length, 1);
+        assert.equal(now[0]!.extension, ext);
+        assert.ok(now[0]!.startedAt > first!.startedAt, 'the window started the session again for its password');
+        assert.deepEqual((await pop.events('softphone-error')).map((e) => e.detail.code), []);
+        await until(async () => (await registrationsOf(ext)) === 1 || undefined, `one registration of ${ext}`);
+
+        const callerPage = await openPhonePage(fx.browser, fx.web.url);
+        others.push(callerPage.context());
+        const caller = await Phone.add(callerPage, { server: fx.lab.servers.server1.wsUrl, account: fx.lab.accounts.server1.find((a) => a.extension === '3999')! });
+        await caller.waitForEvent('softphone-registered');
+        await caller.invoke('call', ext);
+        const rung = await crm.waitForEvent('softphone-incoming-call');
+        await crm.invoke('answer', rung.detail.call!.id);
+        await pop.waitForEvent('softphone-call-established');
+        assert.equal(((await pop.calls())[0] as { local?: boolean } | undefined)?.local, true, 'the media is in the window');
+        await hearEachOther(pop, caller);
+        await crm.invoke('hangup', rung.detail.call!.id);
+        await pop.waitForEvent('softphone-call-ended');
+
+        // A logout in the CRM tab logs the window out too.
+        await crm.invoke('logout');
+        assert.equal((await pop.choices())[0], ext, 'the window shows the login step');
+        assert.deepEqual(await sessionsOf('pia'), []);
+        assert.ok(!(await pop.dom()).includes(password), 'no password in the window');
+        const posted = await page.evaluate(() => (window as unknown as { __posted: string[] }).__posted);
+        assert.ok(!posted.some((m) => m.includes(password)), 'no password on a channel from the CRM tab');
       } finally {
         await browser.close();
         for (const c of others) await c.close();
