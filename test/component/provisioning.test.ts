@@ -232,6 +232,50 @@ describe('<soft-phone> agent login', () => {
   });
 });
 
+describe('<soft-phone> agent login shared by the phones of one agent (tabs)', () => {
+  /** Delivered after anything posted before it on the agent's channel (same name: in order). */
+  async function channelBarrier(): Promise<void> {
+    const name = `soft-phone-agent:agent1@${BASE}`;
+    const [send, receive] = [new BroadcastChannel(name), new BroadcastChannel(name)];
+    const got = new Promise((r) => (receive.onmessage = r));
+    send.postMessage({ type: 'probe', from: 'test' });
+    await got;
+    send.close();
+    receive.close();
+  }
+
+  it('a login in one phone shows in the other without a request of its own; a status and a logout there reach the first', async () => {
+    const a = await agentPhone();
+    const b = await agentPhone();
+    await listed(a.el);
+    await listed(b.el);
+    await a.el.login('101');
+    await until(() => choices(b.el).length === 0 && b.el.extension === '101' && b.el.tabRole === 'follower', 'b shows the login and follows');
+    expect(b.server.log.filter((r) => r.method === 'POST')).to.have.length(0);
+    expect(b.el.status).to.equal('available');
+    expect(b.el.shadowRoot!.innerHTML).not.to.contain(SECRET);
+    await b.el.setStatus('break');
+    await until(() => a.el.status === 'break', 'a shows the status chosen in b');
+    expect(statuses(a.seen)).to.deep.equal(['available', 'break']);
+    await b.el.logout();
+    await until(() => choices(a.el).length === EXTENSIONS.length + 1 && a.el.extension === '', 'a is logged out too');
+    expect(a.server.log.filter((r) => r.method === 'DELETE')).to.have.length(0);
+  });
+
+  it('tab-sharing="off": each phone logs in on its own', async () => {
+    const a = await agentPhone({ 'tab-sharing': 'off' });
+    const b = await agentPhone({ 'tab-sharing': 'off' });
+    await listed(a.el);
+    await listed(b.el);
+    await a.el.login('101');
+    await a.el.updateComplete;
+    await channelBarrier();
+    await b.el.updateComplete;
+    expect(choices(b.el)).to.have.length(EXTENSIONS.length + 1);
+    expect(b.el.extension).to.equal('');
+  });
+});
+
 describe('<soft-phone> agent status', () => {
   it('the status menu PUTs the choice, updates `status` and fires softphone-status-changed', async () => {
     const { el, server, seen } = await loggedIn();
