@@ -98,6 +98,8 @@ export class AgentController implements ReactiveController {
    * same extension for one (`setPassword` gets it). `undefined` when there is no softphone session.
    */
   async renew(setPassword: (password: string) => void): Promise<string | undefined> {
+    // A logout in another tab may be on its way (the tab that held the phone left because of it).
+    await this.#tabs?.settled();
     const session = this.#session;
     if (!session?.registers) return undefined;
     const renewed = (await session.renew()) as SoftphoneSession;

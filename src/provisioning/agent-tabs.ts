@@ -21,7 +21,9 @@ export type AgentTabMessage =
   | { type: 'hello'; from: string }
   | { type: 'login'; from: string; login: SharedLogin }
   | { type: 'status'; from: string; chosen: string }
-  | { type: 'logout'; from: string };
+  | { type: 'logout'; from: string }
+  /** Nothing to do: `settled()` waits for it to come back. */
+  | { type: 'probe'; from: string };
 
 export interface AgentTabsHooks {
   channel(name: string): TabChannel;
@@ -77,6 +79,26 @@ export class AgentTabs {
   /** This tab logged out (the phone is unregistered, the server told). */
   loggedOut(): void {
     this.#post({ type: 'logout', from: this.#id });
+  }
+
+  /**
+   * Resolves once every message posted on the agent's channel before now has reached this tab (a
+   * channel delivers in order): e.g. a logout from another tab, before this tab starts the session
+   * again for a phone it just took over.
+   */
+  settled(): Promise<void> {
+    const name = this.#name;
+    if (!name) return Promise.resolve();
+    const [send, receive] = [this.#hooks.channel(name), this.#hooks.channel(name)];
+    return new Promise((resolve) => {
+      receive.onmessage = (event) => {
+        if ((event.data as AgentTabMessage).from !== this.#id) return;
+        send.close();
+        receive.close();
+        resolve();
+      };
+      send.postMessage({ type: 'probe', from: this.#id } satisfies AgentTabMessage);
+    });
   }
 
   close(): void {

@@ -158,6 +158,22 @@ describe('AgentTabs', () => {
     assert.equal(b.agent.status, 'break');
   });
 
+  it('settled(): a logout another tab posted has reached this tab by then (the takeover does not start the session again)', async () => {
+    const { a, b, net } = await loggedInPair();
+    await b.agent.logout(async () => undefined);
+    b.tabs.loggedOut();
+    assert.ok(a.agent.session, 'the logout is still on its way');
+    await a.tabs.settled();
+    assert.equal(a.agent.session, undefined, 'and has arrived');
+    assert.equal(a.seen.loggedOut, 1);
+    const lone = new AgentTabs(new AgentSession({ changed: () => undefined, statusChanged: () => undefined }), {
+      channel: net.open,
+      adopted: () => undefined,
+      loggedOut: () => undefined,
+    });
+    await lone.settled();
+  });
+
   it('tabs of another agent or another provisioning server are not part of it; a tab that is logging in itself keeps its own login', async () => {
     assert.notEqual(agentChannelName('ann', 'http://p.test'), agentChannelName('bob', 'http://p.test'));
     assert.notEqual(agentChannelName('ann', 'http://p.test'), agentChannelName('ann', 'http://q.test'));
