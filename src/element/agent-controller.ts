@@ -11,7 +11,7 @@ import type { CallInfo } from '../core/types.js';
 import { toSoftPhoneError } from '../errors.js';
 import type { AgentSession, AgentSessionHost, ProvisioningOptions } from '../provisioning/agent-session.js';
 import type { AgentTabs, AgentTabsHooks } from '../provisioning/agent-tabs.js';
-import type { ProvisioningSession, SoftphoneSession } from '../provisioning/client.js';
+import type { ProvisioningSession } from '../provisioning/client.js';
 import type { LazyParts } from './parts.js';
 
 export interface AgentSettings {
@@ -102,7 +102,7 @@ export class AgentController implements ReactiveController {
     await this.#tabs?.settled();
     const session = this.#session;
     if (!session?.registers) return undefined;
-    const renewed = (await session.renew()) as SoftphoneSession;
+    const renewed = await session.renew();
     setPassword(renewed.sip.password);
     return renewed.sip.password;
   }

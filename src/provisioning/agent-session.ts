@@ -28,6 +28,7 @@ import {
   type ProvisioningClient,
   type ProvisioningClientOptions,
   type ProvisioningSession,
+  type SoftphoneSession,
 } from './client.js';
 import type { ForwardingSettings } from './forwarding.js';
 import { ForwardingPanel } from './forwarding-panel.js';
@@ -64,6 +65,11 @@ export interface AgentSessionHost {
 export interface SharedLogin {
   session: ProvisioningSession;
   chosen: string;
+}
+
+/** A session as this side keeps it (and another tab may see it): the SIP password emptied. */
+export function withoutPassword<S extends ProvisioningSession>(session: S): S {
+  return session.sip ? { ...session, sip: { ...session.sip, password: '' } } : session;
 }
 
 function notLoggedIn(): SoftPhoneError {
@@ -226,7 +232,7 @@ export class AgentSession {
 
   /** Keeps a session (never its password) as the active one. */
   #begin(session: ProvisioningSession, chosen: string): void {
-    this.#session = session.sip ? { ...session, sip: { ...session.sip, password: '' } } : session;
+    this.#session = withoutPassword(session);
     this.#chosen = chosen;
     this.#callStatus = undefined;
     this.#moveTo('active');
@@ -271,14 +277,14 @@ export class AgentSession {
    * when it takes over the phone from a tab that is gone. The chosen status is saved again (a new
    * session starts `available`). Resolves with the full session, password included.
    */
-  async renew(): Promise<ProvisioningSession> {
+  async renew(): Promise<SoftphoneSession> {
     const client = this.#requireClient();
     const ext = this.extension;
     if (!this.#session?.sip || !ext) throw notLoggedIn();
     const chosen = this.#chosen;
     const session = await client.startSession(ext, this.extensions.find((e) => e.number === ext));
     if (!session.sip) throw new SoftPhoneError('PROVISIONING_ERROR', `extension ${ext} came back without SIP settings`);
-    this.#session = { ...session, sip: { ...session.sip, password: '' } };
+    this.#session = withoutPassword(session);
     const put = this.#callStatus ?? chosen;
     if (put !== session.status && session.statuses.includes(put)) {
       this.#put(client, put).catch((e: unknown) => logger.warn('the status was not saved on the provisioning server', e));

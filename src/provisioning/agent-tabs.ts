@@ -67,7 +67,7 @@ export class AgentTabs {
   /** This tab logged in: the other tabs show the login. */
   loggedIn(): void {
     const login = this.#session.shared;
-    if (login) this.#post({ type: 'login', from: this.#id, login: withoutPassword(login) });
+    if (login) this.#post({ type: 'login', from: this.#id, login });
   }
 
   /** This tab saved a chosen status. */
@@ -133,10 +133,4 @@ export class AgentTabs {
         break;
     }
   }
-}
-
-/** The login as it may cross tabs: no password in it, whatever the session held. */
-function withoutPassword(login: SharedLogin): SharedLogin {
-  const s = login.session;
-  return { chosen: login.chosen, session: s.sip ? { ...s, sip: { ...s.sip, password: '' } } : s };
 }
