@@ -115,6 +115,30 @@ export async function openPhonePage(
   return page;
 }
 
+/**
+ * Prepares every window `popOut()` opens in `context` as the CRM's own script in its copy of the
+ * pop-out page would, plus the lab's test instrumentation: the phone gets the id `pop-out`, the
+ * loopback ICE rule, its events recorded, and `password` when given (none: it gets the agent's
+ * login from the CRM tabs). By the window's name: a popup's first page keeps the window of the
+ * about:blank it started with.
+ */
+export async function preparePopOuts(context: BrowserContext, password?: string): Promise<void> {
+  const instrument = readFileSync(path.join(REPO_ROOT, 'test/e2e/pages/instrument.js'), 'utf8');
+  await context.addInitScript({
+    content: `if (window.name.startsWith('soft-phone-pop-out')) {
+      ${instrument}
+      window.addEventListener('soft-phone-pop-out', (e) => {
+        const el = e.detail.phone;
+        el.id = 'pop-out';
+        ${password === undefined ? '' : `el.password = ${JSON.stringify(password)};`}
+        el.iceServers = [];
+        el.engineOptions = { candidateFilter: ['127.0.0.1'] };
+        window.__test.track(el, 'pop-out');
+      });
+    }`,
+  });
+}
+
 /** Collects a page's console lines, page errors and SIP WebSocket frames (for pages the test did not open itself, e.g. popups). */
 export function instrumentPage(page: Page): void {
   page.on('console', (m) => consoleLines.push(m.text()));

@@ -8,14 +8,12 @@
  * browser of its own.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startProvisioningServer, type ProvisioningServer } from '../../lab/provisioning/server.js';
 import { apiOf, onServer1 } from './provisioning-api.js';
 import type { LabAccount } from '../../lab/lab.js';
-import { hearEachOther, instrumentPage, openPhonePage, Phone, REPO_ROOT, toneWav, until, withLab } from './harness.js';
+import { hearEachOther, instrumentPage, openPhonePage, Phone, preparePopOuts, toneWav, until, withLab } from './harness.js';
 
 const SLOW = 300_000;
 /** As in tabs.test.ts: a takeover well before a dead tab's registration would expire (30 s); the figure is printed. */
@@ -177,21 +175,8 @@ describe('one agent login per browser (tabs)', () => {
       const browser: BrowserContext = await fx.browser.newContext();
       const others: BrowserContext[] = [];
       try {
-        // The lab's test instrumentation in the window (the CRM's copy of the page would add its own
-        // script here); no password: the window gets the agent's login from the CRM tab.
-        const instrument = readFileSync(path.join(REPO_ROOT, 'test/e2e/pages/instrument.js'), 'utf8');
-        await browser.addInitScript({
-          content: `if (window.name.startsWith('soft-phone-pop-out')) {
-            ${instrument}
-            window.addEventListener('soft-phone-pop-out', (e) => {
-              const el = e.detail.phone;
-              el.id = 'pop-out';
-              el.iceServers = [];
-              el.engineOptions = { candidateFilter: ['127.0.0.1'] };
-              window.__test.track(el, 'pop-out');
-            });
-          }`,
-        });
+        // No password for the window: it gets the agent's login from the CRM tab.
+        await preparePopOuts(browser);
         const page = await openPhonePage(fx.browser, fx.web.url, 'phone.html', { context: browser, prepare: recordChannels });
         const crm = await Phone.addAgent(page, { id: 'crm', provisioningUrl: prov.url, agent: 'pia', domain });
         const query = new URLSearchParams({ 'provisioning-url': prov.url, agent: 'pia' });

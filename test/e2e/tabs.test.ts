@@ -5,12 +5,10 @@
  * The caller, Alice, is a `<soft-phone>` in a browser of her own. The handover time is printed.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { LabAccount } from '../../lab/lab.js';
-import { consoleLines, sipFrames, hearEachOther, instrumentPage, mediaFlows, openPhonePage, Phone, REPO_ROOT, toneWav, until, withLab, type CallSnapshot } from './harness.js';
+import { consoleLines, sipFrames, hearEachOther, instrumentPage, mediaFlows, openPhonePage, Phone, preparePopOuts, toneWav, until, withLab, type CallSnapshot } from './harness.js';
 
 const ms = (n: number): string => `${Math.round(n)} ms`;
 /** Several tabs and a caller each run a Chromium page: on a busy two-core machine that takes minutes. */
@@ -190,23 +188,8 @@ describe('one phone per browser (tabs)', () => {
     async () =>
     story(async (browser) => {
     const agent = account('4002');
-      // The CRM's own script in its copy of the pop-out page gives the window its password; here the
-      // test plays that script (and the lab's test instrumentation, as the CRM tabs have it). By the
-      // window's name: a popup's first page keeps the window of the about:blank it started with.
-      const instrument = readFileSync(path.join(REPO_ROOT, 'test/e2e/pages/instrument.js'), 'utf8');
-      await browser.addInitScript({
-        content: `if (window.name.startsWith('soft-phone-pop-out')) {
-          ${instrument}
-          window.addEventListener('soft-phone-pop-out', (e) => {
-            const el = e.detail.phone;
-            el.id = 'pop-out';
-            el.password = ${JSON.stringify(agent.password)};
-            el.iceServers = [];
-            el.engineOptions = { candidateFilter: ['127.0.0.1'] };
-            window.__test.track(el, 'pop-out');
-          });
-        }`,
-      });
+      // The CRM's own script in its copy of the pop-out page gives the window its password.
+      await preparePopOuts(browser, agent.password);
       void dump;
       const query = new URLSearchParams({ server: fx.lab.servers.server1.wsUrl, domain: agent.domain, extension: agent.extension });
       const attrs = { 'pop-out-url': `/dist/pop-out.html?${query}` };
